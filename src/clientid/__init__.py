@@ -1,0 +1,82 @@
+"""
+clientid: Vault client identity and client counting, in pure Python.
+
+Everything public is importable from here; the modules behind it are private
+and may move.  Errors live in :mod:`clientid.errors`, serialization in
+:mod:`clientid.serde`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._ids import (
+    ROOT_NAMESPACE_ID,
+    AliasId,
+    ClientId,
+    ClientType,
+    EntityId,
+    GroupId,
+    MountAccessor,
+    NamespaceId,
+)
+from ._model import (
+    AcmeIdentifier,
+    AcmeOrder,
+    AuthMount,
+    Client,
+    Entity,
+    EntityAlias,
+    Group,
+    GroupAlias,
+    GroupType,
+    Metadata,
+    Namespace,
+    SecretSyncAssociation,
+    Token,
+    TokenRole,
+    TokenType,
+    freeze_metadata,
+)
+from .errors import ClientIdError
+
+__all__ = [
+    "ROOT_NAMESPACE_ID",
+    "AcmeIdentifier",
+    "AcmeOrder",
+    "AliasId",
+    "AuthMount",
+    "Client",
+    "ClientId",
+    "ClientIdError",
+    "ClientType",
+    "Entity",
+    "EntityAlias",
+    "EntityId",
+    "Group",
+    "GroupAlias",
+    "GroupId",
+    "GroupType",
+    "Metadata",
+    "MountAccessor",
+    "Namespace",
+    "NamespaceId",
+    "SecretSyncAssociation",
+    "Token",
+    "TokenRole",
+    "TokenType",
+    "freeze_metadata",
+]
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401
+    if name == "__version__":
+        from importlib.metadata import version  # noqa: PLC0415
+
+        return version("clientid")
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    return [*__all__, "__version__"]
