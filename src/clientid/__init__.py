@@ -38,10 +38,28 @@ from ._model import (
     TokenType,
     freeze_metadata,
 )
+from ._resolve import (
+    DEFAULT_POLICY,
+    ROOT_POLICY,
+    WRAPPING_POLICIES,
+    acme_client_id,
+    client_for_acme_order,
+    client_for_secret_sync,
+    client_for_token,
+    is_billable_token,
+    is_root_token,
+    is_wrapping_token,
+    non_entity_client_id,
+    sanitize_policies,
+    secret_sync_client_id,
+)
 from .errors import ClientIdError
 
 __all__ = [
+    "DEFAULT_POLICY",
     "ROOT_NAMESPACE_ID",
+    "ROOT_POLICY",
+    "WRAPPING_POLICIES",
     "AcmeIdentifier",
     "AcmeOrder",
     "AliasId",
@@ -65,7 +83,17 @@ __all__ = [
     "Token",
     "TokenRole",
     "TokenType",
+    "acme_client_id",
+    "client_for_acme_order",
+    "client_for_secret_sync",
+    "client_for_token",
     "freeze_metadata",
+    "is_billable_token",
+    "is_root_token",
+    "is_wrapping_token",
+    "non_entity_client_id",
+    "sanitize_policies",
+    "secret_sync_client_id",
 ]
 
 
