@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._exact import ExactClientSet
 from ._ids import (
     ROOT_NAMESPACE_ID,
     AliasId,
@@ -71,6 +72,7 @@ __all__ = [
     "Entity",
     "EntityAlias",
     "EntityId",
+    "ExactClientSet",
     "Group",
     "GroupAlias",
     "GroupId",
