@@ -21,6 +21,13 @@ from ._ids import (
     MountAccessor,
     NamespaceId,
 )
+from ._ingest import (
+    AuditLogReader,
+    ClientEvent,
+    ExportReader,
+    RejectedRecord,
+    SkipReason,
+)
 from ._model import (
     AcmeIdentifier,
     AcmeOrder,
@@ -64,8 +71,10 @@ __all__ = [
     "AcmeIdentifier",
     "AcmeOrder",
     "AliasId",
+    "AuditLogReader",
     "AuthMount",
     "Client",
+    "ClientEvent",
     "ClientId",
     "ClientIdError",
     "ClientType",
@@ -73,6 +82,7 @@ __all__ = [
     "EntityAlias",
     "EntityId",
     "ExactClientSet",
+    "ExportReader",
     "Group",
     "GroupAlias",
     "GroupId",
@@ -81,7 +91,9 @@ __all__ = [
     "MountAccessor",
     "Namespace",
     "NamespaceId",
+    "RejectedRecord",
     "SecretSyncAssociation",
+    "SkipReason",
     "Token",
     "TokenRole",
     "TokenType",

@@ -1,0 +1,936 @@
+"""
+Ingest adapters: Vault audit-log entries and activity-export records.
+
+Both adapters take already-parsed JSON (or CSV rows as mappings) and turn
+them into :class:`ClientEvent` objects that can be recorded into an activity
+log.  They do no I/O: reading files, decompressing and splitting lines is the
+caller's job.
+
+See: https://developer.hashicorp.com/vault/docs/audit
+See: https://developer.hashicorp.com/vault/api-docs/system/internal-counters
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Final, NamedTuple, final
+
+import attrs
+
+from ._hashing import non_entity_client_id
+from ._ids import (
+    ROOT_NAMESPACE_ID,
+    ClientId,
+    ClientType,
+    MountAccessor,
+    NamespaceId,
+)
+from ._model import Client
+from ._resolve import ROOT_POLICY, WRAPPING_POLICIES
+from .errors import InvalidModelError, MalformedRecordError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
+
+__all__ = [
+    "AuditLogReader",
+    "ClientEvent",
+    "ExportReader",
+    "RejectedRecord",
+    "SkipReason",
+]
+
+#: Default number of recent request IDs remembered for de-duplication.
+DEFAULT_DEDUP_LIMIT: Final = 100_000
+#: Default number of token accessors remembered for the attribution join.
+DEFAULT_JOIN_LIMIT: Final = 1_000_000
+
+_UTC: Final = dt.UTC
+
+# RFC 3339: date, "T" (or a space, which RFC 3339 allows), time with optional
+# fraction of any length, and a mandatory offset.
+_RFC3339: Final = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?"
+    r"(?:[Zz]|[+-]\d{2}:\d{2})"
+)
+
+# Vault serves these without a token check, so a request to them is never
+# counted even when it carries a token (and hence a client ID): logins and
+# OIDC callbacks (relative to an auth mount other than the token store), and
+# the unauthenticated sys paths.
+_UNAUTHENTICATED_AUTH_PATH: Final = re.compile(
+    r"(?:login|oidc/callback|oidc/auth_url)(?:/.*)?"
+)
+_UNAUTHENTICATED_SYS_PATH: Final = re.compile(
+    r"sys/(?:health|seal-status|leader|init)"
+)
+
+# Token-store paths that return an existing token's auth (not a new token),
+# so they must not be learnt as the place the token was minted.
+_TOKEN_RENEWAL_PATH: Final = re.compile(
+    r"auth/token/renew(?:-self|-accessor)?(?:/.*)?|sys/wrapping/unwrap"
+)
+
+_ROOT_POLICIES: Final = (ROOT_POLICY,)
+
+# Client-type strings of export records.  ``acme`` is what Vault >= 1.17
+# writes for the type the 1.14 code called ``pki-acme``.
+_EXPORT_CLIENT_TYPES: Final[Mapping[str, ClientType]] = {
+    **{member.value: member for member in ClientType},
+    "acme": ClientType.ACME,
+}
+
+
+@final
+class SkipReason(enum.Enum):
+    """
+    Why an audit-log entry produced no client event.
+
+    See: https://developer.hashicorp.com/vault/docs/concepts/client-count
+    """
+
+    #: Another entry of the same request (its request or response entry, or
+    #: a copy from another audit device or node) was already handled.
+    DUPLICATE = "duplicate"
+    #: The request did not authenticate with a token (logins, health...).
+    UNAUTHENTICATED = "unauthenticated"
+    #: The ACL or Sentinel check denied the request.
+    DENIED = "denied"
+    #: The token is a root token (its only policy is ``root``).
+    ROOT_TOKEN = "root-token"  # noqa: S105 (not a secret)
+    #: The token is a response-wrapping or control-group token.
+    WRAPPING_TOKEN = "wrapping-token"  # noqa: S105 (not a secret)
+    #: The token is marked ``ignore_for_billing`` (HCP Link tokens).
+    IGNORED_FOR_BILLING = "ignored-for-billing"
+    #: The entry is malformed (lenient mode only; strict mode raises).
+    MALFORMED = "malformed"
+
+
+@final
+@attrs.frozen(kw_only=True)
+class ClientEvent:
+    """
+    One use of a client, ready to be recorded in an activity log.
+
+    Attributes:
+        client: The client, attributed to the token's namespace and issuing
+            auth mount (export records: as Vault recorded it).
+        at: When the client was used (UTC); the month it is counted in.
+        token_creation_time: When the token was created, if known (export
+            records before 1.21 call it ``timestamp``).
+        approximate: Whether the attribution or the time is a fallback: the
+            namespace is the request's and the mount is unknown because the
+            token could not be joined to the response that minted it, or
+            ``at`` is the token creation time because the export record
+            has no first-use time.
+        request_id: The audit entry's ``request.id`` (``None`` for export
+            records).
+    """
+
+    client: Client
+    at: dt.datetime
+    token_creation_time: dt.datetime | None = None
+    approximate: bool = False
+    request_id: str | None = None
+
+
+@final
+@attrs.frozen(kw_only=True)
+class RejectedRecord:
+    """
+    A malformed record that a lenient reader returned instead of raising.
+
+    Attributes:
+        index: The record's position in its input, counting from 0.
+        error: The error strict mode would have raised.
+    """
+
+    index: int
+    error: MalformedRecordError = attrs.field(eq=False)
+
+    @property
+    def reason(self) -> str:
+        """
+        The error's message: field, rule and offending value.
+        """
+        return str(self.error)
+
+
+# --------------------------------------------------------------------------
+# Field access that names the dotted path of whatever is wrong.
+# --------------------------------------------------------------------------
+
+
+def _child(
+    parent: Mapping[str, object], key: str, path: str
+) -> Mapping[str, object] | None:
+    value = parent.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise MalformedRecordError(path, "must be an object", value)
+    return value
+
+
+def _string(parent: Mapping[str, object], key: str, path: str) -> str | None:
+    value = parent.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise MalformedRecordError(path, "must be a string", value)
+
+
+def _boolean(parent: Mapping[str, object], key: str, path: str) -> bool | None:
+    value = parent.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise MalformedRecordError(path, "must be a boolean", value)
+
+
+def _strings(
+    parent: Mapping[str, object], key: str, path: str
+) -> tuple[str, ...] | None:
+    value = parent.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) for item in value
+    ):
+        raise MalformedRecordError(path, "must be a list of strings", value)
+    return tuple(value)
+
+
+def _rfc3339(text: str, path: str) -> dt.datetime:
+    if not _RFC3339.fullmatch(text):
+        raise MalformedRecordError(path, "must be an RFC 3339 time", text)
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        # The shape matched, but the date does not exist (e.g. 02-30).
+        raise MalformedRecordError(
+            path, "must be an RFC 3339 time", text
+        ) from None
+    return parsed.astimezone(_UTC)
+
+
+def _time(
+    parent: Mapping[str, object], key: str, path: str
+) -> dt.datetime | None:
+    text = _string(parent, key, path)
+    return None if text is None else _rfc3339(text, path)
+
+
+# --------------------------------------------------------------------------
+# Audit log.
+# --------------------------------------------------------------------------
+
+
+class _Origin(NamedTuple):
+    """Where a token was minted: its namespace, auth mount and time."""
+
+    namespace_id: str
+    mount_accessor: str | None
+    issued: dt.datetime | None
+
+
+class _Entry(NamedTuple):
+    """The fields of an audit entry that counting reads, validated."""
+
+    time: dt.datetime
+    is_response: bool
+    request_id: str
+    client_id: str | None
+    has_client_token: bool
+    accessor: str | None
+    namespace_id: str
+    namespace_path: str
+    mount_accessor: str | None
+    path: str
+    mount_point: str
+    entity_id: str | None
+    token_policies: tuple[str, ...] | None
+    allowed: bool | None
+    error: str | None
+    issue_time: dt.datetime | None
+    ignore_for_billing: bool
+    auth_client_token: str | None
+    minted_accessor: str | None
+    minted_client_token: str | None
+    minted_entity_id: str | None
+    minted_issue_time: dt.datetime | None
+
+
+def _parse_entry(entry: object) -> _Entry:  # noqa: C901
+    """Validate the fields counting needs; ignore every other field."""
+    if not isinstance(entry, Mapping):
+        raise MalformedRecordError(
+            field="entry", reason="must be an object", value=entry
+        )
+    kind = entry.get("type")
+    if kind not in {"request", "response"}:
+        raise MalformedRecordError(
+            field="type", reason="must be 'request' or 'response'", value=kind
+        )
+    time_text = _string(entry, "time", "time")
+    if time_text is None:
+        raise MalformedRecordError(
+            field="time", reason="is required", value=None
+        )
+    time = _rfc3339(time_text, "time")
+    request = _child(entry, "request", "request")
+    if request is None:
+        raise MalformedRecordError(
+            field="request", reason="is required", value=None
+        )
+    request_id = _string(request, "id", "request.id")
+    if not request_id:
+        raise MalformedRecordError(
+            field="request.id",
+            reason="must be a non-empty string",
+            value=request_id,
+        )
+    client_id = _string(request, "client_id", "request.client_id")
+    namespace = _child(request, "namespace", "request.namespace")
+    if namespace is None:
+        # Audit logs of Vault versions without namespaces omit it.
+        namespace_id, namespace_path = str(ROOT_NAMESPACE_ID), ""
+    else:
+        found_id = _string(namespace, "id", "request.namespace.id")
+        if not found_id:
+            raise MalformedRecordError(
+                field="request.namespace.id",
+                reason="must be a non-empty string",
+                value=found_id,
+            )
+        namespace_id = found_id
+        found_path = _string(namespace, "path", "request.namespace.path")
+        namespace_path = found_path or ""
+        if namespace_path and not namespace_path.endswith("/"):
+            raise MalformedRecordError(
+                field="request.namespace.path",
+                reason="must end with '/'",
+                value=namespace_path,
+            )
+    path = _string(request, "path", "request.path") or ""
+    auth = _child(entry, "auth", "auth") or {}
+    entity_id = _string(auth, "entity_id", "auth.entity_id") or None
+    if client_id and entity_id is not None and client_id != entity_id:
+        # Vault copies the entity ID into client_id; a mismatch means the
+        # entry was altered, and neither value can be trusted.
+        raise MalformedRecordError(
+            field="request.client_id",
+            reason=f"must equal auth.entity_id {entity_id!r}",
+            value=client_id,
+        )
+    results = _child(auth, "policy_results", "auth.policy_results") or {}
+    allowed = _boolean(results, "allowed", "auth.policy_results.allowed")
+    token_policies = _strings(auth, "token_policies", "auth.token_policies")
+    if token_policies is None:
+        # Logs before token_policies existed: ``policies`` is the token's
+        # own list for every token without identity policies.
+        token_policies = _strings(auth, "policies", "auth.policies")
+    metadata = _child(auth, "metadata", "auth.metadata") or {}
+    error = entry.get("error")
+    if error is not None and not isinstance(error, str):
+        raise MalformedRecordError(
+            field="error", reason="must be a string", value=error
+        )
+    accessor = _string(
+        request, "client_token_accessor", "request.client_token_accessor"
+    ) or _string(auth, "accessor", "auth.accessor")
+    response = _child(entry, "response", "response") or {}
+    minted = _child(response, "auth", "response.auth") or {}
+    return _Entry(
+        time=time,
+        is_response=kind == "response",
+        request_id=request_id,
+        client_id=client_id or None,
+        has_client_token=bool(
+            _string(request, "client_token", "request.client_token")
+        ),
+        accessor=accessor or None,
+        namespace_id=namespace_id,
+        namespace_path=namespace_path,
+        mount_accessor=_string(
+            request, "mount_accessor", "request.mount_accessor"
+        )
+        or None,
+        path=path,
+        mount_point=_string(request, "mount_point", "request.mount_point")
+        or "",
+        entity_id=entity_id,
+        token_policies=token_policies,
+        allowed=allowed,
+        error=error,
+        issue_time=_time(auth, "token_issue_time", "auth.token_issue_time"),
+        ignore_for_billing=metadata.get("ignore_for_billing") == "true",
+        auth_client_token=_string(auth, "client_token", "auth.client_token")
+        or None,
+        minted_accessor=_string(minted, "accessor", "response.auth.accessor")
+        or None,
+        minted_client_token=_string(
+            minted, "client_token", "response.auth.client_token"
+        )
+        or None,
+        minted_entity_id=_string(
+            minted, "entity_id", "response.auth.entity_id"
+        )
+        or None,
+        minted_issue_time=_time(
+            minted, "token_issue_time", "response.auth.token_issue_time"
+        ),
+    )
+
+
+def _is_unauthenticated_path(entry: _Entry) -> bool:
+    mount = entry.mount_point
+    if mount.startswith("auth/") and mount != "auth/token/":
+        relative = entry.path.removeprefix(mount)
+        return bool(_UNAUTHENTICATED_AUTH_PATH.fullmatch(relative))
+    return bool(_UNAUTHENTICATED_SYS_PATH.fullmatch(entry.path))
+
+
+def _skip_reason(entry: _Entry) -> SkipReason | None:  # noqa: PLR0911
+    """Apply Vault's rules for which requests count (spec §1.4, §2.1)."""
+    if (
+        entry.minted_client_token is not None
+        and entry.minted_client_token == entry.auth_client_token
+    ):
+        # A login's response entry shows the minted token as its ``auth``;
+        # the login itself is not a use of that token.
+        return SkipReason.UNAUTHENTICATED
+    # Vault >= 1.9 writes client_id for every request it checked a token
+    # for; before 1.9 a request authenticated when it carried a token and
+    # the entry shows that token's identity.
+    authenticated = entry.client_id is not None or (
+        entry.has_client_token
+        and (bool(entry.token_policies) or entry.entity_id is not None)
+    )
+    if not authenticated or _is_unauthenticated_path(entry):
+        return SkipReason.UNAUTHENTICATED
+    if entry.allowed is False or (
+        entry.allowed is None
+        and entry.error is not None
+        and "permission denied" in entry.error
+    ):
+        return SkipReason.DENIED
+    policies = entry.token_policies or ()
+    if policies == _ROOT_POLICIES:
+        return SkipReason.ROOT_TOKEN
+    if len(policies) == 1 and policies[0] in WRAPPING_POLICIES:
+        return SkipReason.WRAPPING_TOKEN
+    if entry.ignore_for_billing:
+        return SkipReason.IGNORED_FOR_BILLING
+    return None
+
+
+def _ancestor_paths(path: str) -> Iterator[str]:
+    """Yield a namespace path and each ancestor's, ending with root ""."""
+    parts = path.split("/")[:-1]
+    for end in range(len(parts), -1, -1):
+        yield "".join(part + "/" for part in parts[:end])
+
+
+@final
+class AuditLogReader:
+    """
+    Turn Vault audit-log entries into the client events Vault counts.
+
+    Feed entries in log order.  The reader keeps what it needs to join a
+    token to the response that minted it, and to count each request once:
+
+    * counted: authenticated, allowed requests of tokens other than root,
+      response-wrapping, control-group and ``ignore_for_billing`` tokens;
+    * client ID: ``request.client_id``, or for logs before Vault 1.9 the
+      entity ID or Vault's non-entity recipe over ``auth.token_policies``
+      and the token's namespace;
+    * attribution: the namespace and auth mount of the response that
+      minted the token (joined on the HMAC'd accessor); when that is
+      impossible (batch tokens, logs starting mid-stream) the request
+      namespace, no mount, and ``approximate=True``;
+    * de-duplication on ``request.id`` over the last *dedup_limit* requests;
+      a copy further apart is emitted twice, which never changes a
+      distinct-client count (same client, same month).
+
+    Args:
+        lenient: Return malformed entries through :attr:`rejected` instead
+            of raising :class:`~clientid.errors.MalformedRecordError`.
+        dedup_limit: How many recent request IDs to remember (memory is
+            about 200 bytes each).
+        join_limit: How many token accessors to remember for the join; the
+            oldest are forgotten first.
+
+    See: https://developer.hashicorp.com/vault/docs/concepts/client-count
+    """
+
+    __slots__ = (
+        "_counted",
+        "_dedup_limit",
+        "_entity_origins",
+        "_index",
+        "_join_limit",
+        "_lenient",
+        "_namespace_ids",
+        "_origins",
+        "_rejected",
+        "_seen",
+        "_skipped",
+    )
+
+    def __init__(
+        self,
+        *,
+        lenient: bool = False,
+        dedup_limit: int = DEFAULT_DEDUP_LIMIT,
+        join_limit: int = DEFAULT_JOIN_LIMIT,
+    ) -> None:
+        if dedup_limit < 1:
+            raise InvalidModelError(
+                field="dedup_limit",
+                value=dedup_limit,
+                rule="must be at least 1",
+            )
+        if join_limit < 1:
+            raise InvalidModelError(
+                field="join_limit", value=join_limit, rule="must be at least 1"
+            )
+        self._lenient = lenient
+        self._dedup_limit = dedup_limit
+        self._join_limit = join_limit
+        self._index = 0
+        self._counted = 0
+        # Insertion-ordered dicts used as bounded FIFO sets/maps; their
+        # order never leaves the process.
+        self._seen: dict[str, None] = {}
+        self._origins: dict[str, _Origin] = {}
+        self._entity_origins: dict[str, _Origin] = {}
+        self._namespace_ids: dict[str, str] = {"": ROOT_NAMESPACE_ID}
+        self._skipped = dict.fromkeys(SkipReason, 0)
+        self._rejected: list[RejectedRecord] = []
+
+    @property
+    def counted(self) -> int:
+        """
+        How many client events the reader has produced.
+        """
+        return self._counted
+
+    @property
+    def skipped(self) -> dict[SkipReason, int]:
+        """
+        How many entries produced no event, per reason (a new dict).
+        """
+        return dict(self._skipped)
+
+    @property
+    def rejected(self) -> tuple[RejectedRecord, ...]:
+        """
+        The malformed entries seen in lenient mode, in input order.
+        """
+        return tuple(self._rejected)
+
+    def read(
+        self, entries: Iterable[Mapping[str, object]]
+    ) -> Iterator[ClientEvent]:
+        """
+        Feed every entry and yield the client events, in input order.
+
+        Raises:
+            MalformedRecordError: An entry is malformed (strict mode).
+        """
+        for entry in entries:
+            event = self.feed(entry)
+            if event is not None:
+                yield event
+
+    def feed(self, entry: Mapping[str, object]) -> ClientEvent | None:
+        """
+        Process one audit-log entry.
+
+        Runtime: O(1) amortised.
+
+        Returns:
+            The client event the entry stands for, or ``None`` if Vault
+            would not count it (see :attr:`skipped` for why).
+
+        Raises:
+            MalformedRecordError: The entry is malformed (strict mode); the
+                reader's state is unchanged.
+        """
+        index = self._index
+        self._index += 1
+        try:
+            parsed = _parse_entry(entry)
+        except MalformedRecordError as exc:
+            error = MalformedRecordError(
+                exc.field, exc.reason, exc.value, index
+            )
+            if not self._lenient:
+                raise error from None
+            self._rejected.append(RejectedRecord(index=index, error=error))
+            self._skipped[SkipReason.MALFORMED] += 1
+            return None
+        self._learn(parsed)
+        if parsed.request_id in self._seen:
+            self._skipped[SkipReason.DUPLICATE] += 1
+            return None
+        self._remember(parsed.request_id)
+        reason = _skip_reason(parsed)
+        if reason is not None:
+            self._skipped[reason] += 1
+            return None
+        self._counted += 1
+        return self._event(parsed)
+
+    def _remember(self, request_id: str) -> None:
+        seen = self._seen
+        seen[request_id] = None
+        if len(seen) > self._dedup_limit:
+            del seen[next(iter(seen))]
+
+    def _learn(self, entry: _Entry) -> None:
+        """Remember namespace IDs and where minted tokens came from."""
+        if entry.namespace_path not in self._namespace_ids:
+            self._namespace_ids[entry.namespace_path] = entry.namespace_id
+        if not entry.is_response or _TOKEN_RENEWAL_PATH.fullmatch(entry.path):
+            return
+        if (
+            entry.minted_accessor is None
+            and entry.minted_entity_id is None
+            and entry.minted_client_token is None
+        ):
+            return
+        # The token's namespace is the request namespace of the login or
+        # token-create call, and its mount is the mount that call ran on.
+        origin = _Origin(
+            entry.namespace_id,
+            entry.mount_accessor,
+            entry.minted_issue_time or entry.time,
+        )
+        if entry.minted_accessor is not None:
+            _bounded_put(
+                self._origins,
+                entry.minted_accessor,
+                origin,
+                self._join_limit,
+            )
+        if entry.minted_entity_id is not None:
+            _bounded_put(
+                self._entity_origins,
+                entry.minted_entity_id,
+                origin,
+                self._join_limit,
+            )
+
+    def _event(self, entry: _Entry) -> ClientEvent:
+        origin = (
+            self._origins.get(entry.accessor)
+            if entry.accessor is not None
+            else None
+        )
+        approximate = origin is None or origin.mount_accessor is None
+        if origin is None and entry.entity_id is not None:
+            # An entity lives in one namespace, so its logins name the
+            # namespace; the mount stays a guess (it may have several).
+            origin = self._entity_origins.get(entry.entity_id)
+            approximate = True
+        namespace_id = (
+            origin.namespace_id if origin is not None else entry.namespace_id
+        )
+        if entry.entity_id is not None:
+            client_type = ClientType.ENTITY
+            client_id = entry.entity_id
+        else:
+            client_type = ClientType.NON_ENTITY_TOKEN
+            policies = entry.token_policies or ()
+            if entry.client_id is None:
+                client_id = non_entity_client_id(policies, namespace_id)
+            else:
+                client_id = entry.client_id
+                if origin is None:
+                    namespace_id = self._namespace_from_id(
+                        client_id, policies, entry
+                    )
+        client = Client(
+            id=ClientId(client_id),
+            type=client_type,
+            namespace_id=NamespaceId(namespace_id),
+            mount_accessor=(
+                MountAccessor(origin.mount_accessor)
+                if origin is not None and origin.mount_accessor is not None
+                else None
+            ),
+        )
+        return ClientEvent(
+            client=client,
+            at=entry.time,
+            token_creation_time=entry.issue_time
+            or (origin.issued if origin is not None else None),
+            approximate=approximate,
+            request_id=entry.request_id,
+        )
+
+    def _namespace_from_id(
+        self, client_id: str, policies: Sequence[str], entry: _Entry
+    ) -> str:
+        """
+        Recover a non-entity token's namespace from its client ID.
+
+        A token works in its namespace and below, so its namespace is the
+        request namespace or an ancestor; the one whose ID reproduces the
+        client ID is it.  Falls back to the request namespace.
+        """
+        for path in _ancestor_paths(entry.namespace_path):
+            candidate = self._namespace_ids.get(path)
+            if candidate is not None and (
+                non_entity_client_id(policies, candidate) == client_id
+            ):
+                return candidate
+        return entry.namespace_id
+
+
+def _bounded_put(
+    mapping: dict[str, _Origin], key: str, value: _Origin, limit: int
+) -> None:
+    """Insert unless present (the first mint wins), evicting the oldest."""
+    if key in mapping:
+        return
+    mapping[key] = value
+    if len(mapping) > limit:
+        del mapping[next(iter(mapping))]
+
+
+# --------------------------------------------------------------------------
+# Activity export.
+# --------------------------------------------------------------------------
+
+_TRUE_FALSE: Final[Mapping[str, bool]] = {"true": True, "false": False}
+
+
+def _export_bool(record: Mapping[str, object], key: str) -> bool | None:
+    value = record.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value in _TRUE_FALSE:
+        return _TRUE_FALSE[value]
+    raise MalformedRecordError(key, "must be a boolean", value)
+
+
+def _export_string(record: Mapping[str, object], key: str) -> str | None:
+    value = record.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    raise MalformedRecordError(key, "must be a string", value)
+
+
+def _export_time(record: Mapping[str, object], key: str) -> dt.datetime | None:
+    value = record.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise MalformedRecordError(
+            key, "must be Unix seconds or RFC 3339", value
+        )
+    if isinstance(value, str) and value.isdigit():
+        # CSV exports before 1.18 write Unix seconds as text.
+        value = int(value)
+    if isinstance(value, int):
+        try:
+            return dt.datetime.fromtimestamp(value, _UTC)
+        except (OverflowError, OSError, ValueError):
+            raise MalformedRecordError(
+                key, "must be Unix seconds in range", value
+            ) from None
+    if isinstance(value, str):
+        return _rfc3339(value, key)
+    raise MalformedRecordError(key, "must be Unix seconds or RFC 3339", value)
+
+
+def _export_event(  # noqa: C901
+    record: object, period_start: dt.datetime | None
+) -> ClientEvent:
+    """Turn one export record of any version into a client event."""
+    if not isinstance(record, Mapping):
+        raise MalformedRecordError(
+            field="record", reason="must be an object", value=record
+        )
+    client_id = _export_string(record, "client_id")
+    if client_id is None:
+        raise MalformedRecordError(
+            field="client_id",
+            reason="must be a non-empty string",
+            value=record.get("client_id"),
+        )
+    namespace_id = _export_string(record, "namespace_id")
+    if namespace_id is None:
+        raise MalformedRecordError(
+            field="namespace_id",
+            reason="must be a non-empty string",
+            value=record.get("namespace_id"),
+        )
+    type_text = _export_string(record, "client_type")
+    non_entity = _export_bool(record, "non_entity")
+    if type_text is None:
+        # Records written before client_type existed (Vault <= 1.13).
+        client_type = (
+            ClientType.NON_ENTITY_TOKEN if non_entity else ClientType.ENTITY
+        )
+    elif type_text in _EXPORT_CLIENT_TYPES:
+        client_type = _EXPORT_CLIENT_TYPES[type_text]
+    else:
+        raise MalformedRecordError(
+            field="client_type",
+            reason="must be one of " + ", ".join(sorted(_EXPORT_CLIENT_TYPES)),
+            value=type_text,
+        )
+    if non_entity is not None and non_entity != client_type.is_non_entity:
+        raise MalformedRecordError(
+            field="non_entity",
+            reason=f"must agree with client_type {client_type.value!r}",
+            value=non_entity,
+        )
+    created = _export_time(record, "token_creation_time")
+    if created is None:
+        created = _export_time(record, "timestamp")
+    first_used = _export_time(record, "client_first_used_time")
+    if first_used is None:
+        first_used = _export_time(record, "client_first_usage_time")
+    at = first_used or created
+    if at is None:
+        raise MalformedRecordError(
+            field="timestamp",
+            reason="is required when token_creation_time and "
+            "client_first_used_time are absent",
+            value=None,
+        )
+    approximate = first_used is None
+    if period_start is not None and at < period_start:
+        # The record was exported for this period, so its first use lies
+        # inside it; only the token predates it.
+        at = period_start
+    mount_accessor = _export_string(record, "mount_accessor")
+    client = Client(
+        id=ClientId(client_id),
+        type=client_type,
+        namespace_id=NamespaceId(namespace_id),
+        mount_accessor=(
+            MountAccessor(mount_accessor) if mount_accessor else None
+        ),
+    )
+    return ClientEvent(
+        client=client,
+        at=at,
+        token_creation_time=created,
+        approximate=approximate,
+    )
+
+
+@final
+class ExportReader:
+    """
+    Turn activity-export records of any Vault version into client events.
+
+    Reads JSON records and CSV rows (as mappings of strings) of the three
+    export formats: 1.11-1.17 (``timestamp`` in Unix seconds, ``non_entity``,
+    ``client_type`` possibly absent), 1.18-1.20 (``timestamp`` in RFC 3339)
+    and 1.21+ (``token_creation_time`` and ``client_first_used_time``, also
+    spelled ``client_first_usage_time``).  ``acme`` and ``pki-acme`` both
+    mean :attr:`~clientid.ClientType.ACME`.  Unknown fields are ignored.
+
+    The event's time is the first-use time where the record has one;
+    otherwise it is the token creation time, moved forward to
+    *period_start* when given, and the event is marked ``approximate``.
+
+    Args:
+        lenient: Return malformed records through :attr:`rejected` instead
+            of raising :class:`~clientid.errors.MalformedRecordError`.
+        period_start: Start of the exported period, if known.
+
+    See: https://developer.hashicorp.com/vault/api-docs/system/internal-counters#activity-export
+    """
+
+    __slots__ = (
+        "_counted",
+        "_index",
+        "_lenient",
+        "_period_start",
+        "_rejected",
+    )
+
+    def __init__(
+        self,
+        *,
+        lenient: bool = False,
+        period_start: dt.datetime | None = None,
+    ) -> None:
+        if period_start is not None and period_start.utcoffset() is None:
+            raise InvalidModelError(
+                field="period_start",
+                value=period_start,
+                rule="must be timezone-aware",
+            )
+        self._lenient = lenient
+        self._period_start = period_start
+        self._index = 0
+        self._counted = 0
+        self._rejected: list[RejectedRecord] = []
+
+    @property
+    def counted(self) -> int:
+        """
+        How many client events the reader has produced.
+        """
+        return self._counted
+
+    @property
+    def rejected(self) -> tuple[RejectedRecord, ...]:
+        """
+        The malformed records seen in lenient mode, in input order.
+        """
+        return tuple(self._rejected)
+
+    def read(
+        self, records: Iterable[Mapping[str, object]]
+    ) -> Iterator[ClientEvent]:
+        """
+        Feed every record and yield the client events, in input order.
+
+        Raises:
+            MalformedRecordError: A record is malformed (strict mode).
+        """
+        for record in records:
+            event = self.feed(record)
+            if event is not None:
+                yield event
+
+    def feed(self, record: Mapping[str, object]) -> ClientEvent | None:
+        """
+        Process one export record (a JSON object or a CSV row).
+
+        Returns:
+            The record's client event, or ``None`` if it was malformed and
+            the reader is lenient.
+
+        Raises:
+            MalformedRecordError: The record is malformed (strict mode).
+        """
+        index = self._index
+        self._index += 1
+        try:
+            event = _export_event(record, self._period_start)
+        except MalformedRecordError as exc:
+            error = MalformedRecordError(
+                exc.field, exc.reason, exc.value, index
+            )
+            if not self._lenient:
+                raise error from None
+            self._rejected.append(RejectedRecord(index=index, error=error))
+            return None
+        self._counted += 1
+        return event
