@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._count import Count, DistinctCounter
 from ._exact import ExactClientSet
 from ._ids import (
     ROOT_NAMESPACE_ID,
@@ -78,6 +79,8 @@ __all__ = [
     "ClientId",
     "ClientIdError",
     "ClientType",
+    "Count",
+    "DistinctCounter",
     "Entity",
     "EntityAlias",
     "EntityId",
