@@ -23,6 +23,7 @@ __all__ = [
     "DecodeError",
     "IdentityError",
     "IncompatibleSketchError",
+    "InexactCounterError",
     "InternalError",
     "InvalidModelError",
     "InvalidRequestError",
@@ -181,6 +182,32 @@ class IncompatibleSketchError(ClientIdError, ValueError):
 
     def __str__(self) -> str:
         return self.reason
+
+
+@final
+class InexactCounterError(ClientIdError):
+    """
+    An operation needs the exact client IDs, but the counter only estimates.
+
+    A :class:`~clientid.ClientCounter` past its exact limit (or built from a
+    sketch) holds a sketch, which cannot list or look up client IDs.
+
+    Attributes:
+        operation: What was asked, e.g. ``"client_ids"``.
+        exact_limit: The counter's exact limit.
+    """
+
+    def __init__(self, operation: str, exact_limit: int) -> None:
+        super().__init__(operation, exact_limit)
+        self.operation = operation
+        self.exact_limit = exact_limit
+
+    def __str__(self) -> str:
+        return (
+            f"{self.operation} needs an exact counter, but this one is "
+            "estimated: it went past its exact_limit of "
+            f"{self.exact_limit!r} clients or was built from a sketch"
+        )
 
 
 class DecodeError(ClientIdError, ValueError):
