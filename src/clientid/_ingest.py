@@ -28,7 +28,7 @@ from ._ids import (
     MountAccessor,
     NamespaceId,
 )
-from ._model import Client
+from ._model import AuthMount, Client, Namespace
 from ._resolve import ROOT_POLICY, WRAPPING_POLICIES
 from .errors import InvalidModelError, MalformedRecordError
 
@@ -249,6 +249,7 @@ class _Entry(NamedTuple):
     mount_accessor: str | None
     path: str
     mount_point: str
+    mount_type: str | None
     entity_id: str | None
     token_policies: tuple[str, ...] | None
     allowed: bool | None
@@ -360,6 +361,8 @@ def _parse_entry(entry: object) -> _Entry:  # noqa: C901
         path=path,
         mount_point=_string(request, "mount_point", "request.mount_point")
         or "",
+        mount_type=_string(request, "mount_type", "request.mount_type")
+        or None,
         entity_id=entity_id,
         token_policies=token_policies,
         allowed=allowed,
@@ -395,11 +398,13 @@ def _is_unauthenticated_path(entry: _Entry) -> bool:
 def _skip_reason(entry: _Entry) -> SkipReason | None:  # noqa: PLR0911
     """Apply Vault's rules for which requests count (spec §1.4, §2.1)."""
     if (
-        entry.minted_client_token is not None
+        entry.client_id is None
+        and entry.minted_client_token is not None
         and entry.minted_client_token == entry.auth_client_token
     ):
-        # A login's response entry shows the minted token as its ``auth``;
-        # the login itself is not a use of that token.
+        # A login's response entry shows the minted token as its ``auth``
+        # (renewals do too, but they carry a client ID); the login itself
+        # is not a use of that token, even before 1.9.
         return SkipReason.UNAUTHENTICATED
     # Vault >= 1.9 writes client_id for every request it checked a token
     # for; before 1.9 a request authenticated when it carried a token and
@@ -424,6 +429,13 @@ def _skip_reason(entry: _Entry) -> SkipReason | None:  # noqa: PLR0911
     if entry.ignore_for_billing:
         return SkipReason.IGNORED_FOR_BILLING
     return None
+
+
+def _parent_path(path: str) -> str | None:
+    """Return the parent namespace's path, or ``None`` for root."""
+    if not path:
+        return None
+    return path[: path.rstrip("/").rfind("/") + 1]
 
 
 def _ancestor_paths(path: str) -> Iterator[str]:
@@ -472,6 +484,7 @@ class AuditLogReader:
         "_index",
         "_join_limit",
         "_lenient",
+        "_mounts",
         "_namespace_ids",
         "_origins",
         "_rejected",
@@ -507,6 +520,7 @@ class AuditLogReader:
         self._origins: dict[str, _Origin] = {}
         self._entity_origins: dict[str, _Origin] = {}
         self._namespace_ids: dict[str, str] = {"": ROOT_NAMESPACE_ID}
+        self._mounts: dict[str, tuple[str, str, str]] = {}
         self._skipped = dict.fromkeys(SkipReason, 0)
         self._rejected: list[RejectedRecord] = []
 
@@ -530,6 +544,46 @@ class AuditLogReader:
         The malformed entries seen in lenient mode, in input order.
         """
         return tuple(self._rejected)
+
+    @property
+    def namespaces(self) -> tuple[Namespace, ...]:
+        """
+        The non-root namespaces the entries named, sorted by path.
+
+        A namespace is listed once its parent's ID is known too (every
+        entry names only its own namespace's ID and path).
+        """
+        known = self._namespace_ids
+        found: list[Namespace] = []
+        for path in sorted(known):
+            parent = _parent_path(path)
+            if parent is None or parent not in known:
+                continue
+            found.append(
+                Namespace(
+                    id=NamespaceId(known[path]),
+                    path=path,
+                    parent_id=NamespaceId(known[parent]),
+                )
+            )
+        return tuple(found)
+
+    @property
+    def mounts(self) -> tuple[AuthMount, ...]:
+        """
+        The auth mounts that minted tokens in the entries, by accessor.
+        """
+        return tuple(
+            AuthMount(
+                accessor=MountAccessor(accessor),
+                type=mount_type,
+                path=path,
+                namespace_id=NamespaceId(namespace_id),
+            )
+            for accessor, (mount_type, path, namespace_id) in sorted(
+                self._mounts.items()
+            )
+        )
 
     def read(
         self, entries: Iterable[Mapping[str, object]]
@@ -594,7 +648,13 @@ class AuditLogReader:
         """Remember namespace IDs and where minted tokens came from."""
         if entry.namespace_path not in self._namespace_ids:
             self._namespace_ids[entry.namespace_path] = entry.namespace_id
-        if not entry.is_response or _TOKEN_RENEWAL_PATH.fullmatch(entry.path):
+        if (
+            not entry.is_response
+            or _TOKEN_RENEWAL_PATH.fullmatch(entry.path)
+            or (
+                entry.mount_point and not entry.mount_point.startswith("auth/")
+            )
+        ):
             return
         if (
             entry.minted_accessor is None
@@ -609,6 +669,15 @@ class AuditLogReader:
             entry.mount_accessor,
             entry.minted_issue_time or entry.time,
         )
+        if (
+            entry.mount_accessor is not None
+            and entry.mount_type is not None
+            and entry.mount_point
+        ):
+            self._mounts.setdefault(
+                entry.mount_accessor,
+                (entry.mount_type, entry.mount_point, entry.namespace_id),
+            )
         if entry.minted_accessor is not None:
             _bounded_put(
                 self._origins,
