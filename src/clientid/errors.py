@@ -30,6 +30,7 @@ __all__ = [
     "MalformedRecordError",
     "NotFoundError",
     "PermissionDeniedError",
+    "SketchedMonthError",
     "UnresolvableClientError",
     "UnsupportedFormatError",
 ]
@@ -207,6 +208,30 @@ class InexactCounterError(ClientIdError):
             f"{self.operation} needs an exact counter, but this one is "
             "estimated: it went past its exact_limit of "
             f"{self.exact_limit!r} clients or was built from a sketch"
+        )
+
+
+@final
+class SketchedMonthError(ClientIdError):
+    """
+    An operation needs a month's records, but the month holds only sketches.
+
+    An :class:`~clientid.ActivityLog` month that grows past its
+    ``exact_limit`` keeps HyperLogLog sketches instead of its records, so
+    it can still be counted (as an estimate) but not exported.
+
+    Attributes:
+        month: The first instant of the month.
+    """
+
+    def __init__(self, month: object) -> None:
+        super().__init__(month)
+        self.month = month
+
+    def __str__(self) -> str:
+        return (
+            f"month {self.month!r} must hold exact records to be exported,"
+            " but it went past the log's exact_limit and holds only sketches"
         )
 
 
