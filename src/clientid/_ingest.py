@@ -338,9 +338,12 @@ def _parse_entry(entry: object) -> _Entry:  # noqa: C901
         raise MalformedRecordError(
             field="error", reason="must be a string", value=error
         )
-    accessor = _string(
+    # Parse both so a malformed one is reported whichever is used.
+    token_accessor = _string(
         request, "client_token_accessor", "request.client_token_accessor"
-    ) or _string(auth, "accessor", "auth.accessor")
+    )
+    auth_accessor = _string(auth, "accessor", "auth.accessor")
+    accessor = token_accessor or auth_accessor
     response = _child(entry, "response", "response") or {}
     minted = _child(response, "auth", "response.auth") or {}
     return _Entry(
