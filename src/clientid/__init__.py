@@ -12,6 +12,14 @@ from typing import Any
 
 from ._count import Count, DistinctCounter
 from ._exact import ExactClientSet
+from ._identity import (
+    IDENTITY_RULES,
+    EffectivePolicies,
+    GroupPolicyApplication,
+    IdentityState,
+    IdentityStore,
+    LoginResult,
+)
 from ._ids import (
     ROOT_NAMESPACE_ID,
     AliasId,
@@ -66,6 +74,7 @@ from .errors import ClientIdError
 
 __all__ = [
     "DEFAULT_POLICY",
+    "IDENTITY_RULES",
     "ROOT_NAMESPACE_ID",
     "ROOT_POLICY",
     "WRAPPING_POLICIES",
@@ -81,6 +90,7 @@ __all__ = [
     "ClientType",
     "Count",
     "DistinctCounter",
+    "EffectivePolicies",
     "Entity",
     "EntityAlias",
     "EntityId",
@@ -89,7 +99,11 @@ __all__ = [
     "Group",
     "GroupAlias",
     "GroupId",
+    "GroupPolicyApplication",
     "GroupType",
+    "IdentityState",
+    "IdentityStore",
+    "LoginResult",
     "Metadata",
     "MountAccessor",
     "Namespace",

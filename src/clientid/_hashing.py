@@ -35,9 +35,12 @@ __all__ = [
     "NON_ENTITY_POLICY_DELIMITER",
     "acme_client_id_from_strings",
     "datasketches_hash",
+    "datasketches_hash128",
     "derived_uuid",
+    "implicit_entity",
     "implicit_entity_id",
     "implicit_entity_name",
+    "murmur3_x64_128_ascii",
     "non_entity_client_id",
     "secret_sync_client_id_from_fields",
 ]
@@ -166,6 +169,21 @@ def implicit_entity_id(
     return EntityId(_uuid_from_digest(digest))
 
 
+def implicit_entity(
+    namespace_id: str, mount_accessor: str, alias_name: str
+) -> tuple[EntityId, str]:
+    """
+    Derive an implicit entity's ID and first-choice name from one digest.
+
+    Equal to ``(implicit_entity_id(...), implicit_entity_name(...))``; the
+    identity store's login path uses it to hash once instead of twice.
+    """
+    digest = _framed_digest(
+        IMPLICIT_ENTITY_TAG, (namespace_id, mount_accessor, alias_name.lower())
+    )
+    return EntityId(_uuid_from_digest(digest)), "entity_" + digest[16:20].hex()
+
+
 def implicit_entity_name(
     namespace_id: str, mount_accessor: str, alias_name: str, attempt: int = 0
 ) -> str:
@@ -217,3 +235,26 @@ def datasketches_hash(client_id: str) -> tuple[int, int]:
         first, computed over the string's UTF-8 bytes.
     """
     return mmh3.hash64(_utf8(client_id), DATASKETCHES_SEED, signed=False)
+
+
+def datasketches_hash128(client_id: str) -> int:
+    """
+    Hash a string as DataSketches does, both halves in one integer.
+
+    Returns:
+        The unsigned 128-bit hash of the string's UTF-8 bytes: the first
+        64-bit half in the low bits, the second in the high bits.
+
+    Raises:
+        UnicodeEncodeError: The string holds a lone surrogate, which has no
+            UTF-8 form (DataSketches cannot hash it either).
+    """
+    return mmh3.hash128(_utf8(client_id), DATASKETCHES_SEED)
+
+
+#: The raw function behind :func:`datasketches_hash128`, for hot loops:
+#: ``murmur3_x64_128_ascii(text, DATASKETCHES_SEED)`` equals
+#: ``datasketches_hash128(text)`` without the encoding step.  Only for text
+#: whose ``isascii()`` is true: mmh3 5.3 crashes the interpreter when handed
+#: a ``str`` with a lone surrogate.
+murmur3_x64_128_ascii: Final = mmh3.hash128
