@@ -824,7 +824,7 @@ def _export_time(record: Mapping[str, object], key: str) -> dt.datetime | None:
     raise MalformedRecordError(key, "must be Unix seconds or RFC 3339", value)
 
 
-def _export_event(  # noqa: C901
+def _export_event(
     record: object, period_start: dt.datetime | None
 ) -> ClientEvent:
     """Turn one export record of any version into a client event."""
@@ -867,12 +867,14 @@ def _export_event(  # noqa: C901
             reason=f"must agree with client_type {client_type.value!r}",
             value=non_entity,
         )
+    # Parse every spelling, so a malformed one is reported even when
+    # another spelling is the one used.
     created = _export_time(record, "token_creation_time")
-    if created is None:
-        created = _export_time(record, "timestamp")
+    legacy_created = _export_time(record, "timestamp")
+    created = created or legacy_created
     first_used = _export_time(record, "client_first_used_time")
-    if first_used is None:
-        first_used = _export_time(record, "client_first_usage_time")
+    alias_first_used = _export_time(record, "client_first_usage_time")
+    first_used = first_used or alias_first_used
     at = first_used or created
     if at is None:
         raise MalformedRecordError(
