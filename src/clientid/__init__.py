@@ -12,6 +12,7 @@ from typing import Any
 
 from ._count import Count, DistinctCounter
 from ._exact import ExactClientSet
+from ._hll import HyperLogLog
 from ._identity import (
     IDENTITY_RULES,
     EffectivePolicies,
@@ -101,6 +102,7 @@ __all__ = [
     "GroupId",
     "GroupPolicyApplication",
     "GroupType",
+    "HyperLogLog",
     "IdentityState",
     "IdentityStore",
     "LoginResult",
