@@ -80,13 +80,20 @@ def non_entity_client_id(
     Returns:
         The standard, padded base64 of the SHA-256 digest (44 characters).
     """
-    joined = "".join(
-        NON_ENTITY_POLICY_DELIMITER + policy
-        for policy in sorted(policies, key=_utf8)
-    )
-    text = joined + NON_ENTITY_NAMESPACE_DELIMITER + namespace_id
-    # Vault always drops exactly one leading byte: the first delimiter.
-    digest = hashlib.sha256(_utf8(text[1:])).digest()
+    # Code-point order is UTF-8 byte order, so sorted() sorts as Go does.
+    ordered = sorted(policies)
+    # Vault prefixes every policy with 0x7F and the namespace ID with 0x00,
+    # then drops exactly one leading byte: the first delimiter.  Joining
+    # gives the same bytes without building and slicing a longer string.
+    if ordered:
+        text = (
+            NON_ENTITY_POLICY_DELIMITER.join(ordered)
+            + NON_ENTITY_NAMESPACE_DELIMITER
+            + namespace_id
+        )
+    else:
+        text = namespace_id
+    digest = hashlib.sha256(_utf8(text)).digest()
     return ClientId(base64.b64encode(digest).decode("ascii"))
 
 
@@ -102,7 +109,7 @@ def acme_client_id_from_strings(identifiers: Iterable[str]) -> ClientId:
         the sorted, bracketed, U+2668-joined identifiers.
     """
     joined = ACME_IDENTIFIER_SEPARATOR.join(
-        f"[{identifier}]" for identifier in sorted(identifiers, key=_utf8)
+        f"[{identifier}]" for identifier in sorted(identifiers)
     )
     digest = hashlib.sha256(_utf8(joined)).digest()
     encoded = base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
