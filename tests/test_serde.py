@@ -836,3 +836,40 @@ class TestIdentityStore:
         back = serde.from_dict(data, store_cls)
 
         assert back.snapshot() == store.snapshot()
+
+
+class TestActivityReport:
+    """
+    Reports through to_dict / from_dict.
+    """
+
+    def test_round_trip_through_json(self):
+        """
+        A report with months, namespaces and mounts reads back equal.
+        """
+        log_cls = _optional("_activity", "ActivityLog")
+        report_cls = _optional("_report", "ActivityReport")
+        log = log_cls()
+        child = NamespaceId("aBcD1")
+        mount = MountAccessor("auth_userpass_1a2b3c4d")
+        log.record(
+            Client(
+                id=ClientId("e-1"),
+                type=ClientType.ENTITY,
+                mount_accessor=mount,
+            ),
+            JAN,
+        )
+        log.record(
+            Client(
+                id=ClientId("g0A6QFkmfBoCzvwgAWlrwXxqmnxezsz9P+RmbKWtbTM="),
+                type=ClientType.NON_ENTITY_TOKEN,
+                namespace_id=child,
+            ),
+            JAN + dt.timedelta(days=31),
+        )
+        report = log.report(JAN.date(), (JAN + dt.timedelta(days=31)).date())
+
+        text = json.dumps(serde.to_dict(report))
+
+        assert serde.from_dict(json.loads(text), report_cls) == report
