@@ -831,11 +831,49 @@ class TestIdentityStore:
         """
         store_cls = _optional("_identity", "IdentityStore")
         store = store_cls()
+        child = store.add_namespace("ns1")
+        mount = store.enable_auth("userpass", namespace_id=child.id)
+        store.login(mount.accessor, "Alice", metadata={"team": "a"})
+        result = store.login(mount.accessor, "bob")
+        store.create_group(
+            namespace_id=child.id,
+            name="admins",
+            policies=["admin"],
+            member_entity_ids=[result.token.entity_id],
+        )
+        store.add_token_role(TokenRole(name="ci", allowed_policies=("dev",)))
 
         data = json.loads(json.dumps(serde.to_dict(store)))
         back = serde.from_dict(data, store_cls)
 
         assert back.snapshot() == store.snapshot()
+        assert len(back.snapshot().entities) == 2
+
+    def test_restored_store_resolves_logins_alike(self):
+        """
+        A restored store maps the next login to the same entity.
+        """
+        store_cls = _optional("_identity", "IdentityStore")
+        store = store_cls()
+        mount = store.enable_auth("userpass")
+        first = store.login(mount.accessor, "alice")
+
+        back = serde.from_dict(serde.to_dict(store), store_cls)
+        again = back.login(mount.accessor, "ALICE")
+
+        assert again.token.entity_id == first.token.entity_id
+
+    def test_unknown_keys_in_a_store_are_rejected(self):
+        """
+        The store's dict is clientid's own format: extra keys are errors.
+        """
+        store_cls = _optional("_identity", "IdentityStore")
+        data = {**serde.to_dict(store_cls()), "version": 2}
+
+        with pytest.raises(DecodeError) as info:
+            serde.from_dict(data, store_cls)
+
+        assert info.value.messages == ("extra fields found (version) @ $",)
 
 
 class TestActivityReport:
