@@ -10,8 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._activity import ActivityLog
 from ._count import Count, DistinctCounter
 from ._exact import ExactClientSet
+from ._export import (
+    ExportFormat,
+    ExportRecord,
+    export_csv,
+    export_json_lines,
+)
 from ._hll import HyperLogLog
 from ._identity import (
     IDENTITY_RULES,
@@ -56,6 +63,14 @@ from ._model import (
     TokenType,
     freeze_metadata,
 )
+from ._report import (
+    ActivityReport,
+    ClientCounts,
+    MonthActivity,
+    MountCounts,
+    NamespaceCounts,
+    NewClients,
+)
 from ._resolve import (
     DEFAULT_POLICY,
     ROOT_POLICY,
@@ -81,10 +96,13 @@ __all__ = [
     "WRAPPING_POLICIES",
     "AcmeIdentifier",
     "AcmeOrder",
+    "ActivityLog",
+    "ActivityReport",
     "AliasId",
     "AuditLogReader",
     "AuthMount",
     "Client",
+    "ClientCounts",
     "ClientEvent",
     "ClientId",
     "ClientIdError",
@@ -96,7 +114,9 @@ __all__ = [
     "EntityAlias",
     "EntityId",
     "ExactClientSet",
+    "ExportFormat",
     "ExportReader",
+    "ExportRecord",
     "Group",
     "GroupAlias",
     "GroupId",
@@ -107,9 +127,13 @@ __all__ = [
     "IdentityStore",
     "LoginResult",
     "Metadata",
+    "MonthActivity",
     "MountAccessor",
+    "MountCounts",
     "Namespace",
+    "NamespaceCounts",
     "NamespaceId",
+    "NewClients",
     "RejectedRecord",
     "SecretSyncAssociation",
     "SkipReason",
@@ -120,6 +144,8 @@ __all__ = [
     "client_for_acme_order",
     "client_for_secret_sync",
     "client_for_token",
+    "export_csv",
+    "export_json_lines",
     "freeze_metadata",
     "is_billable_token",
     "is_root_token",

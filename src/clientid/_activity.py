@@ -1,0 +1,1129 @@
+"""
+The activity log: client activity per calendar month, and reports over it.
+
+Storage is built at record time so that a report is a few set unions, not a
+rescan of every record: each month keeps its first record per client (in
+record order, for exports) and, per attribution group (namespace, mount,
+client type), the list of its client IDs.  A month that grows past
+``exact_limit`` clients replaces its lists by one HyperLogLog sketch per
+group; reports that touch it are then estimates, with bounds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from array import array
+from typing import TYPE_CHECKING, Final, final
+
+from ._count import Count
+from ._export import ExportRecord
+from ._hll import HyperLogLog
+from ._ids import (
+    ROOT_NAMESPACE_ID,
+    ClientId,
+    ClientType,
+    EntityId,
+    MountAccessor,
+    NamespaceId,
+)
+from ._model import AuthMount, Client, Namespace
+from ._report import (
+    ZERO,
+    ActivityReport,
+    ClientCounts,
+    MonthActivity,
+    MountCounts,
+    NamespaceCounts,
+    NewClients,
+    add_client_counts,
+    exact_count,
+    sum_counts,
+)
+from ._resolve import client_for_secret_sync
+from .errors import InvalidModelError, SketchedMonthError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ._ingest import ClientEvent
+    from ._model import Entity, EntityAlias, Group, SecretSyncAssociation
+
+__all__ = ["ActivityLog"]
+
+#: Months kept before the newest recorded month (Vault 1.16+ default).
+DEFAULT_RETENTION_MONTHS: Final = 48
+#: Distinct clients a month holds exactly before it falls back to sketches.
+#: Well above Vault's own monthly cap (185 segments of 3,820 records).
+DEFAULT_EXACT_LIMIT_PER_MONTH: Final = 4_000_000
+#: Precision of the sketches a month falls back to.
+DEFAULT_LG_K: Final = 14
+#: Vault's label for clients recorded without a mount accessor.
+NO_MOUNT_ACCESSOR_LABEL: Final = "no mount accessor (pre-1.10 upgrade?)"
+
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_TYPES: Final = tuple(ClientType)
+_STD_DEVS: Final = (1, 2, 3)
+
+# An attribution group: namespace ID, mount accessor ("" for none), type.
+_Group = tuple[NamespaceId, str, ClientType]
+
+
+def _go_quote(text: str) -> str:
+    """Quote a string as Go's ``%q`` does for printable text."""
+    out = ['"']
+    for char in text:
+        if char in {'"', "\\"}:
+            out.append("\\" + char)
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\t":
+            out.append("\\t")
+        elif char == "\r":
+            out.append("\\r")
+        elif not char.isprintable():
+            code = ord(char)
+            if code < 0x80:  # noqa: PLR2004
+                out.append(f"\\x{code:02x}")
+            elif code < 0x10000:  # noqa: PLR2004
+                out.append(f"\\u{code:04x}")
+            else:
+                out.append(f"\\U{code:08x}")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+def deleted_namespace_label(namespace_id: str) -> str:
+    """
+    Return Vault's path label for a namespace that no longer exists.
+
+    Example: ``deleted namespace "aBc12"``.
+    """
+    return f"deleted namespace {_go_quote(namespace_id)}"
+
+
+def deleted_mount_label(mount_accessor: str) -> str:
+    """
+    Return Vault's path label for a mount that no longer exists.
+
+    Example: ``deleted mount; accessor "auth_userpass_1a2b3c4d"``.
+    """
+    return f"deleted mount; accessor {_go_quote(mount_accessor)}"
+
+
+def _month_key(moment: dt.datetime) -> int:
+    """Months since year 0 of the UTC calendar month of an instant."""
+    if moment.tzinfo is not dt.UTC:
+        moment = moment.astimezone(dt.UTC)
+    return moment.year * 12 + moment.month - 1
+
+
+def _date_month_key(day: dt.date) -> int:
+    if isinstance(day, dt.datetime):
+        return _month_key(day)
+    return day.year * 12 + day.month - 1
+
+
+def _month_start(key: int) -> dt.datetime:
+    return dt.datetime(key // 12, key % 12 + 1, 1, tzinfo=dt.UTC)
+
+
+def _month_end(key: int) -> dt.datetime:
+    """The last whole second of a month (Vault's ``end_time``)."""
+    return _month_start(key + 1) - dt.timedelta(seconds=1)
+
+
+def _micros(moment: dt.datetime) -> int:
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + (
+        delta.microseconds
+    )
+
+
+def _from_micros(micros: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=micros)
+
+
+def _check_aware(field: str, value: object) -> dt.datetime:
+    if not isinstance(value, dt.datetime):
+        raise InvalidModelError(field, value, "must be a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidModelError(
+            field, value, "must be a timezone-aware datetime"
+        )
+    return value
+
+
+def _check_month_bound(field: str, value: object) -> int:
+    if isinstance(value, dt.datetime):
+        return _month_key(_check_aware(field, value))
+    if isinstance(value, dt.date):
+        return _date_month_key(value)
+    raise InvalidModelError(
+        field, value, "must be a date or a timezone-aware datetime"
+    )
+
+
+def _check_optional_positive(field: str, value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidModelError(
+            field, value, "must be None or a positive integer"
+        )
+    return value
+
+
+class _Month:
+    """The records of one calendar month."""
+
+    __slots__ = (
+        "created",
+        "dirty",
+        "first_used",
+        "ids",
+        "index",
+        "members",
+        "sketches",
+        "slot_group",
+    )
+
+    def __init__(self) -> None:
+        # Exact tier: the first record of each client, in record order.
+        self.index: dict[str, int] = {}
+        self.ids: list[str] = []
+        self.slot_group: array[int] = array("q")
+        self.created: array[int] = array("q")
+        self.first_used: array[int] = array("q")
+        # Group number -> client IDs; a dirty group may hold stale entries.
+        self.members: dict[int, list[str]] = {}
+        self.dirty: set[int] = set()
+        # Sketch tier: set once the month passed its exact limit.
+        self.sketches: dict[int, HyperLogLog] | None = None
+
+    def clean(self) -> None:
+        """Drop stale and duplicate entries from dirty groups."""
+        for group in sorted(self.dirty):
+            index = self.index
+            slot_group = self.slot_group
+            self.members[group] = [
+                client_id
+                for client_id in dict.fromkeys(self.members[group])
+                if slot_group[index[client_id]] == group
+            ]
+        self.dirty.clear()
+
+    def to_sketches(self, lg_k: int) -> None:
+        """Replace the exact tier by one sketch per group."""
+        self.clean()
+        sketches: dict[int, HyperLogLog] = {}
+        for group, members in sorted(self.members.items()):
+            if members:
+                sketch = HyperLogLog(lg_k)
+                sketch.update(members)
+                sketches[group] = sketch
+        self.sketches = sketches
+        self.index = {}
+        self.ids = []
+        self.slot_group = array("q")
+        self.created = array("q")
+        self.first_used = array("q")
+        self.members = {}
+
+
+class _Tally:
+    """A union under construction: exact IDs plus, maybe, a sketch."""
+
+    __slots__ = ("exact", "sketch")
+
+    def __init__(self) -> None:
+        self.exact: set[str] = set()
+        self.sketch: HyperLogLog | None = None
+
+    def add_sketch(self, sketch: HyperLogLog) -> None:
+        if self.sketch is None:
+            self.sketch = sketch.copy()
+        else:
+            self.sketch.merge(sketch)
+
+    def absorb(self, other: _Tally) -> None:
+        self.exact |= other.exact
+        if other.sketch is not None:
+            self.add_sketch(other.sketch)
+
+    def combined_sketch(self, lg_k: int) -> HyperLogLog:
+        sketch = (
+            HyperLogLog(lg_k) if self.sketch is None else self.sketch.copy()
+        )
+        sketch.update(sorted(self.exact))
+        return sketch
+
+    def count(self, std_devs: int, lg_k: int) -> Count:
+        if self.sketch is None:
+            return exact_count(len(self.exact))
+        return _estimated(self.combined_sketch(lg_k), std_devs)
+
+
+def _union_count(tallies: list[_Tally], std_devs: int, lg_k: int) -> Count:
+    if not tallies:
+        return ZERO
+    if len(tallies) == 1:
+        return tallies[0].count(std_devs, lg_k)
+    union = _Tally()
+    for tally in tallies:
+        union.absorb(tally)
+    return union.count(std_devs, lg_k)
+
+
+def _estimated(sketch: HyperLogLog, std_devs: int) -> Count:
+    value = round(sketch.estimate())
+    lower = max(0, math.floor(sketch.lower_bound(std_devs)))
+    upper = math.ceil(sketch.upper_bound(std_devs))
+    return Count(
+        value=value,
+        is_exact=False,
+        lower_bound=min(lower, value),
+        upper_bound=max(upper, value),
+        std_devs=std_devs,
+    )
+
+
+def _estimated_difference(
+    after: HyperLogLog, before: HyperLogLog, most: Count, std_devs: int
+) -> Count:
+    """Estimate |after| - |before|, knowing it is at most ``most``."""
+    value = max(0, round(after.estimate() - before.estimate()))
+    value = min(value, most.upper_bound)
+    lower = math.floor(
+        after.lower_bound(std_devs) - before.upper_bound(std_devs)
+    )
+    upper = math.ceil(
+        after.upper_bound(std_devs) - before.lower_bound(std_devs)
+    )
+    lower = min(max(0, lower), value)
+    upper = max(min(upper, most.upper_bound), value)
+    return Count(
+        value=value,
+        is_exact=False,
+        lower_bound=lower,
+        upper_bound=upper,
+        std_devs=std_devs,
+    )
+
+
+@final
+class ActivityLog:
+    """
+    Client activity per calendar month (UTC), and reports over it.
+
+    Record every use of a client with :meth:`record`; per month, a client's
+    first record (the earliest ``at``; among equal times, the first
+    recorded) wins its attribution: namespace, mount and times.  Ask for
+    counts with :meth:`report` and for Vault-style export records with
+    :meth:`export`.
+
+    The log knows namespaces and mounts only to label them and to scope
+    reports; records may name namespaces and mounts it does not know, which
+    are then reported as deleted, exactly as Vault labels them.
+
+    Args:
+        retention_months: How many months before the newest recorded month
+            are kept, as Vault's ``retention_months`` counts them from the
+            current month: with 48 and a newest month of May 2025, May 2021
+            is the oldest month kept.  Older months are dropped when a newer
+            month arrives, and records for them are discarded (and counted
+            in :attr:`discarded_records`).  ``None`` keeps every month.
+        namespaces: Namespaces to label and scope by; the root namespace is
+            always known.
+        mounts: Mounts (auth, PKI or KV) to label by accessor.
+        exact_limit: Distinct clients a month holds exactly; past it, the
+            month keeps one HyperLogLog sketch per namespace, mount and type
+            instead, and counts touching it become estimates.  ``None``
+            keeps every month exact.
+        lg_k: The precision of those sketches.
+
+    Raises:
+        InvalidModelError: An argument is out of range.
+    """
+
+    __slots__ = (
+        "_discarded",
+        "_exact_limit",
+        "_group_numbers",
+        "_groups",
+        "_lg_k",
+        "_months",
+        "_mounts",
+        "_namespaces",
+        "_newest",
+        "_retention",
+    )
+
+    def __init__(
+        self,
+        *,
+        retention_months: int | None = DEFAULT_RETENTION_MONTHS,
+        namespaces: Iterable[Namespace] = (),
+        mounts: Iterable[AuthMount] = (),
+        exact_limit: int | None = DEFAULT_EXACT_LIMIT_PER_MONTH,
+        lg_k: int = DEFAULT_LG_K,
+    ) -> None:
+        self._retention = _check_optional_positive(
+            "retention_months", retention_months
+        )
+        self._exact_limit = _check_optional_positive(
+            "exact_limit", exact_limit
+        )
+        HyperLogLog(lg_k)  # Validates lg_k with the sketch's own error.
+        self._lg_k = lg_k
+        self._namespaces: dict[NamespaceId, Namespace] = {
+            ROOT_NAMESPACE_ID: Namespace.root()
+        }
+        self._mounts: dict[str, AuthMount] = {}
+        for namespace in namespaces:
+            self.add_namespace(namespace)
+        for mount in mounts:
+            self.add_mount(mount)
+        self._months: dict[int, _Month] = {}
+        self._groups: list[_Group] = []
+        self._group_numbers: dict[_Group, int] = {}
+        self._newest: int | None = None
+        self._discarded = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"<ActivityLog months={len(self._months)}"
+            f" namespaces={len(self._namespaces)}"
+            f" mounts={len(self._mounts)}>"
+        )
+
+    # -- what the log knows --------------------------------------------
+
+    def add_namespace(self, namespace: Namespace) -> None:
+        """
+        Make a namespace known (or replace the one with its ID).
+        """
+        self._namespaces[namespace.id] = namespace
+
+    def remove_namespace(self, namespace_id: NamespaceId) -> None:
+        """
+        Forget a namespace: its clients are reported as a deleted one's.
+
+        Raises:
+            InvalidModelError: The ID is root or not a known namespace.
+        """
+        if namespace_id == ROOT_NAMESPACE_ID:
+            field, rule = "namespace_id", "must not be the root namespace"
+            raise InvalidModelError(field, namespace_id, rule)
+        if namespace_id not in self._namespaces:
+            field, rule = "namespace_id", "must name a known namespace"
+            raise InvalidModelError(field, namespace_id, rule)
+        del self._namespaces[namespace_id]
+
+    def add_mount(self, mount: AuthMount) -> None:
+        """
+        Make a mount known (or replace the one with its accessor).
+        """
+        self._mounts[mount.accessor] = mount
+
+    def remove_mount(self, mount_accessor: MountAccessor) -> None:
+        """
+        Forget a mount: its clients are reported as a deleted mount's.
+
+        Raises:
+            InvalidModelError: The accessor is not a known mount's.
+        """
+        if mount_accessor not in self._mounts:
+            field, rule = "mount_accessor", "must name a known mount"
+            raise InvalidModelError(field, mount_accessor, rule)
+        del self._mounts[mount_accessor]
+
+    @property
+    def months(self) -> tuple[dt.datetime, ...]:
+        """
+        The first instant of every month that holds records, oldest first.
+        """
+        return tuple(_month_start(key) for key in sorted(self._months))
+
+    @property
+    def discarded_records(self) -> int:
+        """
+        How many records were discarded for falling outside retention.
+        """
+        return self._discarded
+
+    def is_exact_month(self, month: dt.date) -> bool:
+        """
+        Whether the month containing *month* is still held exactly.
+
+        A month without records is exact.
+        """
+        key = _check_month_bound("month", month)
+        stored = self._months.get(key)
+        return stored is None or stored.sketches is None
+
+    # -- recording -----------------------------------------------------
+
+    def record(
+        self,
+        client: Client,
+        at: dt.datetime,
+        *,
+        token_creation_time: dt.datetime | None = None,
+    ) -> None:
+        """
+        Record one use of a client.
+
+        The client counts in the UTC calendar month of *at*.  Within a
+        month, the record with the earliest *at* wins the client's
+        attribution (``client.namespace_id``, ``client.mount_accessor``,
+        the times); among equal times, the first recorded wins.
+
+        Args:
+            client: The client, attributed as Vault attributes it (token's
+                namespace, issuing mount); see
+                :func:`clientid.client_for_token`.
+            at: When the client was used; timezone-aware.
+            token_creation_time: When the token was created (Vault's export
+                ``timestamp`` / ``token_creation_time``).  Defaults to *at*.
+
+        Raises:
+            InvalidModelError: *at* or *token_creation_time* is not a
+                timezone-aware datetime.
+
+        Runtime: O(1) amortised.
+        """
+        _check_aware("at", at)
+        used = _micros(at)
+        if token_creation_time is None:
+            created = used
+        else:
+            created = _micros(
+                _check_aware("token_creation_time", token_creation_time)
+            )
+        key = _month_key(at)
+        month = self._month_for(key)
+        if month is None:
+            self._discarded += 1
+            return
+        group = self._group_number(client)
+        client_id: str = client.id
+        if month.sketches is not None:
+            sketch = month.sketches.get(group)
+            if sketch is None:
+                sketch = month.sketches[group] = HyperLogLog(self._lg_k)
+            sketch.add(client_id)
+            return
+        slot = month.index.get(client_id)
+        if slot is None:
+            month.index[client_id] = len(month.ids)
+            month.ids.append(client_id)
+            month.slot_group.append(group)
+            month.created.append(created)
+            month.first_used.append(used)
+            members = month.members.get(group)
+            if members is None:
+                month.members[group] = [client_id]
+            else:
+                members.append(client_id)
+            if (
+                self._exact_limit is not None
+                and len(month.ids) > self._exact_limit
+            ):
+                month.to_sketches(self._lg_k)
+        elif used < month.first_used[slot]:
+            old = month.slot_group[slot]
+            if old != group:
+                month.slot_group[slot] = group
+                month.members.setdefault(group, []).append(client_id)
+                month.dirty.add(old)
+                month.dirty.add(group)
+            month.created[slot] = created
+            month.first_used[slot] = used
+
+    def record_event(self, event: ClientEvent) -> None:
+        """
+        Record a :class:`~clientid.ClientEvent` from an ingest adapter.
+        """
+        self.record(
+            event.client,
+            event.at,
+            token_creation_time=event.token_creation_time,
+        )
+
+    def record_secret_sync(
+        self,
+        association: SecretSyncAssociation,
+        *,
+        until: dt.datetime | None = None,
+    ) -> None:
+        """
+        Record a secret-sync association in every month it is active.
+
+        The synced secret is one client (whatever its destinations), active
+        in every month from ``created_at`` through ``deleted_at``; for an
+        association that is still active, through *until* (the log has no
+        clock).  When both are set, the earlier one ends the activity.
+
+        Raises:
+            InvalidModelError: The association has no ``deleted_at`` and
+                *until* is not given, or *until* is not timezone-aware or
+                before ``created_at``.
+        """
+        end = association.deleted_at
+        if until is not None:
+            _check_aware("until", until)
+            if until < association.created_at:
+                field = "until"
+                rule = "must not be before the association's created_at"
+                raise InvalidModelError(field, until, rule)
+            end = until if end is None else min(end, until)
+        if end is None:
+            field = "until"
+            rule = "must be given for an association without deleted_at"
+            raise InvalidModelError(field, until, rule)
+        client = client_for_secret_sync(association)
+        created = association.created_at
+        for key in range(_month_key(created), _month_key(end) + 1):
+            at = max(created, _month_start(key))
+            self.record(client, at, token_creation_time=created)
+
+    def _month_for(self, key: int) -> _Month | None:
+        retention = self._retention
+        if self._newest is None or key > self._newest:
+            self._newest = key
+            if retention is not None:
+                for old in [k for k in self._months if k < key - retention]:
+                    del self._months[old]
+        elif retention is not None and key < self._newest - retention:
+            return None
+        month = self._months.get(key)
+        if month is None:
+            month = self._months[key] = _Month()
+        return month
+
+    def _group_number(self, client: Client) -> int:
+        group: _Group = (
+            client.namespace_id,
+            client.mount_accessor or "",
+            client.type,
+        )
+        number = self._group_numbers.get(group)
+        if number is None:
+            number = self._group_numbers[group] = len(self._groups)
+            self._groups.append(group)
+        return number
+
+    # -- labels and scope ----------------------------------------------
+
+    def _namespace_label(self, namespace_id: NamespaceId) -> str:
+        namespace = self._namespaces.get(namespace_id)
+        if namespace is None:
+            return deleted_namespace_label(namespace_id)
+        return namespace.path
+
+    def _mount_label(self, mount_accessor: str) -> tuple[str, str]:
+        """Return a mount's path label and type (``""`` when unknown)."""
+        if not mount_accessor:
+            return NO_MOUNT_ACCESSOR_LABEL, ""
+        mount = self._mounts.get(mount_accessor)
+        if mount is None:
+            return deleted_mount_label(mount_accessor), ""
+        path = mount.path if mount.path.endswith("/") else mount.path + "/"
+        return path, mount.type
+
+    def _visible_namespaces(
+        self, scope: NamespaceId
+    ) -> set[NamespaceId] | None:
+        """Namespace IDs a scope sees; ``None`` means every ID (root)."""
+        if scope == ROOT_NAMESPACE_ID:
+            return None
+        top = self._namespaces[scope]
+        return {
+            namespace.id
+            for namespace in self._namespaces.values()
+            if namespace.is_descendant_or_self_of(top)
+        }
+
+    def _check_range(
+        self, start: dt.date, end: dt.date, namespace_id: NamespaceId
+    ) -> tuple[int, int]:
+        first = _check_month_bound("start", start)
+        last = _check_month_bound("end", end)
+        if first > last or (
+            isinstance(start, dt.datetime)
+            and isinstance(end, dt.datetime)
+            and start > end
+        ):
+            field, rule = "start", f"must not be later than end ({end!r})"
+            raise InvalidModelError(field, start, rule)
+        if namespace_id not in self._namespaces:
+            field, rule = "namespace_id", "must name a known namespace"
+            raise InvalidModelError(field, namespace_id, rule)
+        return first, last
+
+    # -- reporting -----------------------------------------------------
+
+    def report(
+        self,
+        start: dt.date,
+        end: dt.date,
+        *,
+        namespace_id: NamespaceId = ROOT_NAMESPACE_ID,
+        limit_namespaces: int | None = None,
+        std_devs: int = 2,
+    ) -> ActivityReport:
+        """
+        Count the clients of the whole months from *start* to *end*.
+
+        Args:
+            start: Any instant (or date) in the first month.
+            end: Any instant (or date) in the last month.
+            namespace_id: Count only this namespace and its descendants.
+                Records of namespaces the log does not know (deleted ones)
+                count only in root-scoped reports, as in Vault.
+            limit_namespaces: Keep only the first N namespaces of
+                ``by_namespace`` and recompute ``total`` from them.  Months
+                and ``distinct`` are not limited.
+            std_devs: The confidence, in standard deviations (1, 2 or 3),
+                of the bounds of estimated counts.
+
+        Returns:
+            The report; see :class:`~clientid.ActivityReport`.
+
+        Raises:
+            InvalidModelError: *start* is after *end*, a bound is not a date
+                or an aware datetime, *namespace_id* is unknown, or
+                *limit_namespaces* or *std_devs* is out of range.
+
+        Runtime: O(records in the range) set operations, in C.
+        """
+        first, last = self._check_range(start, end, namespace_id)
+        limit = _check_optional_positive("limit_namespaces", limit_namespaces)
+        if std_devs not in _STD_DEVS or isinstance(std_devs, bool):
+            field, rule = "std_devs", "must be 1, 2 or 3"
+            raise InvalidModelError(field, std_devs, rule)
+        return _ReportBuilder(self, namespace_id, std_devs).build(
+            first, last, limit
+        )
+
+    # -- export ----------------------------------------------------------
+
+    def export(
+        self,
+        start: dt.date,
+        end: dt.date,
+        *,
+        namespace_id: NamespaceId = ROOT_NAMESPACE_ID,
+        entities: Iterable[Entity] = (),
+        aliases: Iterable[EntityAlias] = (),
+        groups: Iterable[Group] = (),
+    ) -> tuple[ExportRecord, ...]:
+        """
+        Return Vault's export records for the whole months *start*..*end*.
+
+        Months are walked oldest first and each client is exported once,
+        with its first record in the range (namespace, mount, token creation
+        time, first use), in the order clients were first recorded in each
+        month.  Scoping follows :meth:`report`; unlike Vault 1.18, a client
+        whose first record lies outside the scope is still exported with
+        its first record inside it.
+
+        The optional identity objects fill the fields Vault 1.18 added:
+        entity and alias names, metadata, policies (the entity's) and the
+        IDs of groups that list the entity as a member.
+
+        Raises:
+            InvalidModelError: As :meth:`report` does.
+            SketchedMonthError: A month of the range fell back to sketches
+                and no longer holds records.
+        """
+        first, last = self._check_range(start, end, namespace_id)
+        visible = self._visible_namespaces(namespace_id)
+        entity_by_id = {entity.id: entity for entity in entities}
+        alias_by_key = {
+            (alias.canonical_id, alias.mount_accessor): alias
+            for alias in aliases
+        }
+        groups_by_entity: dict[str, list[str]] = {}
+        for group in groups:
+            for member in group.member_entity_ids:
+                groups_by_entity.setdefault(member, []).append(group.id)
+        exported: set[str] = set()
+        records: list[ExportRecord] = []
+        for key in range(first, last + 1):
+            month = self._months.get(key)
+            if month is None:
+                continue
+            if month.sketches is not None:
+                raise SketchedMonthError(_month_start(key))
+            for slot, client_id in enumerate(month.ids):
+                if client_id in exported:
+                    continue
+                namespace, accessor, client_type = self._groups[
+                    month.slot_group[slot]
+                ]
+                if visible is not None and namespace not in visible:
+                    continue
+                exported.add(client_id)
+                entity = entity_by_id.get(EntityId(client_id))
+                alias = alias_by_key.get(
+                    (EntityId(client_id), MountAccessor(accessor))
+                )
+                mount_path, mount_type = self._export_mount(
+                    accessor,
+                    has_entity=entity is not None,
+                    has_alias=alias is not None,
+                )
+                records.append(
+                    ExportRecord(
+                        client_id=ClientId(client_id),
+                        client_type=client_type,
+                        namespace_id=namespace,
+                        namespace_path=self._namespace_label(namespace),
+                        mount_accessor=MountAccessor(accessor) or None,
+                        mount_path=mount_path,
+                        mount_type=mount_type,
+                        token_creation_time=_from_micros(month.created[slot]),
+                        client_first_used_time=_from_micros(
+                            month.first_used[slot]
+                        ),
+                        entity_name=entity.name if entity else "",
+                        entity_alias_name=alias.name if alias else "",
+                        local_entity_alias=alias.local if alias else False,
+                        policies=tuple(sorted(entity.policies))
+                        if entity
+                        else (),
+                        entity_metadata=entity.metadata if entity else (),
+                        entity_alias_metadata=alias.metadata if alias else (),
+                        entity_alias_custom_metadata=alias.custom_metadata
+                        if alias
+                        else (),
+                        entity_group_ids=tuple(
+                            sorted(groups_by_entity.get(client_id, ()))
+                        ),
+                    )
+                )
+        return tuple(records)
+
+    def _export_mount(
+        self, accessor: str, *, has_entity: bool, has_alias: bool
+    ) -> tuple[str, str]:
+        """A record's mount path and type, as Vault 1.18's export sets them."""
+        mount = self._mounts.get(accessor)
+        if has_entity:
+            # An entity's mount comes from its alias on the record's mount;
+            # without one Vault leaves it blank.
+            if not has_alias:
+                return "", ""
+            if mount is None:
+                return deleted_mount_label(accessor), ""
+        elif mount is None:
+            return "", ""
+        return mount.path, mount.type
+
+    # -- invariants --------------------------------------------------------
+
+    def _check(self) -> None:
+        """Assert every internal invariant (for tests)."""
+        _require(len(self._groups) == len(self._group_numbers))
+        for number, key_of_group in enumerate(self._groups):
+            _require(self._group_numbers[key_of_group] == number)
+        for key, month in self._months.items():
+            if self._retention is not None and self._newest is not None:
+                _require(key >= self._newest - self._retention)
+            if month.sketches is not None:
+                _require(not month.ids)
+                _require(not month.index)
+                continue
+            size = len(month.ids)
+            _require(len(month.index) == size)
+            _require(len(month.slot_group) == size)
+            _require(len(month.created) == size)
+            _require(len(month.first_used) == size)
+            for slot, client_id in enumerate(month.ids):
+                _require(month.index[client_id] == slot)
+                group = month.slot_group[slot]
+                _require(client_id in month.members[group])
+            for group, members in month.members.items():
+                if group not in month.dirty:
+                    _require(len(set(members)) == len(members))
+                    for client_id in members:
+                        slot = month.index[client_id]
+                        _require(month.slot_group[slot] == group)
+            if self._exact_limit is not None:
+                _require(size <= self._exact_limit)
+
+
+class _ReportBuilder:
+    """One report's computation over an :class:`ActivityLog`."""
+
+    def __init__(
+        self, log: ActivityLog, scope: NamespaceId, std_devs: int
+    ) -> None:
+        self.log = log
+        self.scope = scope
+        self.std_devs = std_devs
+        self.lg_k = log._lg_k  # noqa: SLF001
+        self.visible = log._visible_namespaces(scope)  # noqa: SLF001
+        self.groups = log._groups  # noqa: SLF001
+
+    def is_visible(self, group: int) -> bool:
+        return self.visible is None or self.groups[group][0] in self.visible
+
+    def build(
+        self, first: int, last: int, limit: int | None
+    ) -> ActivityReport:
+        log = self.log
+        # Per group: the union over the range, exact and/or sketched.
+        tallies: dict[int, _Tally] = {}
+        seen: set[str] = set()
+        seen_sketch: HyperLogLog | None = None
+        months: list[MonthActivity] = []
+        for key in range(first, last + 1):
+            month = log._months.get(key)  # noqa: SLF001
+            counts: dict[int, Count] = {}
+            new: dict[int, Count] = {}
+            if month is not None and month.sketches is None:
+                month.clean()
+                # A set per group: exact and disjoint within the month.
+                sets = {
+                    group: set(members)
+                    for group, members in sorted(month.members.items())
+                    if members and self.is_visible(group)
+                }
+                for group, ids in sets.items():
+                    tallies.setdefault(group, _Tally()).exact |= ids
+                    counts[group] = exact_count(len(ids))
+                if seen_sketch is None:
+                    fresh: list[set[str]] = []
+                    for group, ids in sets.items():
+                        unseen = ids - seen
+                        new[group] = exact_count(len(unseen))
+                        fresh.append(unseen)
+                    for unseen in fresh:
+                        seen |= unseen
+                else:
+                    seen_sketch = self._estimate_new(
+                        seen_sketch,
+                        {
+                            g: (sorted(ids), counts[g])
+                            for g, ids in sets.items()
+                        },
+                        new,
+                    )
+            elif month is not None and month.sketches is not None:
+                sketches = {
+                    group: sketch
+                    for group, sketch in sorted(month.sketches.items())
+                    if self.is_visible(group)
+                }
+                for group, sketch in sketches.items():
+                    tallies.setdefault(group, _Tally()).add_sketch(sketch)
+                    counts[group] = _estimated(sketch, self.std_devs)
+                if seen_sketch is None:
+                    seen_sketch = HyperLogLog(self.lg_k)
+                    seen_sketch.update(sorted(seen))
+                seen_sketch = self._estimate_new(
+                    seen_sketch,
+                    {g: (s, counts[g]) for g, s in sketches.items()},
+                    new,
+                )
+            months.append(self._month(key, counts, new))
+        by_namespace = self._by_namespace(tallies)
+        kept = by_namespace if limit is None else by_namespace[:limit]
+        total = add_client_counts(ns.counts for ns in kept)
+        return ActivityReport(
+            start_time=_month_start(first),
+            end_time=_month_end(last),
+            namespace_id=self.scope,
+            total=total,
+            distinct=self._distinct(tallies),
+            by_namespace=kept,
+            months=tuple(months),
+        )
+
+    def _estimate_new(
+        self,
+        seen: HyperLogLog,
+        parts: dict[int, tuple[HyperLogLog | list[str], Count]],
+        new: dict[int, Count],
+    ) -> HyperLogLog:
+        """Estimate each group's new clients as Vault 1.18 does."""
+        running = seen.copy()
+        for group, (part, size) in parts.items():
+            before = running.copy()
+            if isinstance(part, HyperLogLog):
+                running.merge(part)
+            else:
+                running.update(part)
+            new[group] = _estimated_difference(
+                running, before, size, self.std_devs
+            )
+        return running
+
+    def _month(
+        self, key: int, counts: dict[int, Count], new: dict[int, Count]
+    ) -> MonthActivity:
+        namespaces = self._namespaces_of(counts)
+        new_namespaces = self._namespaces_of(
+            {group: count for group, count in new.items() if count.value}
+        )
+        return MonthActivity(
+            timestamp=_month_start(key),
+            counts=add_client_counts(ns.counts for ns in namespaces),
+            namespaces=namespaces,
+            new_clients=NewClients(
+                counts=add_client_counts(ns.counts for ns in new_namespaces),
+                namespaces=new_namespaces,
+            ),
+        )
+
+    def _namespaces_of(
+        self, counts: dict[int, Count]
+    ) -> tuple[NamespaceCounts, ...]:
+        """Namespace entries from disjoint per-group counts (one month)."""
+        layout = self._layout(counts)
+        entries = []
+        for namespace, mounts in layout.items():
+            mount_entries = []
+            for (label, mount_type), groups in mounts.items():
+                by_type: dict[ClientType, list[Count]] = {}
+                for group in groups:
+                    by_type.setdefault(self.groups[group][2], []).append(
+                        counts[group]
+                    )
+                mount_entries.append(
+                    self._mount_entry(
+                        label,
+                        mount_type,
+                        groups,
+                        {t: sum_counts(c) for t, c in by_type.items()},
+                    )
+                )
+            entries.append(self._namespace_entry(namespace, mount_entries))
+        return _sorted_namespaces(entries)
+
+    def _layout(
+        self, groups: Iterable[int]
+    ) -> dict[NamespaceId, dict[tuple[str, str], list[int]]]:
+        """Groups by namespace, then by mount label."""
+        layout: dict[NamespaceId, dict[tuple[str, str], list[int]]] = {}
+        for group in sorted(groups):
+            namespace, accessor, _ = self.groups[group]
+            label = self.log._mount_label(accessor)  # noqa: SLF001
+            layout.setdefault(namespace, {}).setdefault(label, []).append(
+                group
+            )
+        return layout
+
+    def _mount_entry(
+        self,
+        label: str,
+        mount_type: str,
+        groups: list[int],
+        by_type: dict[ClientType, Count],
+    ) -> MountCounts:
+        accessors = sorted({self.groups[g][1] for g in groups} - {""})
+        return MountCounts(
+            mount_path=label,
+            mount_type=mount_type,
+            mount_accessors=tuple(MountAccessor(a) for a in accessors),
+            counts=ClientCounts.from_types(by_type),
+        )
+
+    def _namespace_entry(
+        self, namespace: NamespaceId, mounts: list[MountCounts]
+    ) -> NamespaceCounts:
+        return NamespaceCounts(
+            namespace_id=namespace,
+            namespace_path=self.log._namespace_label(namespace),  # noqa: SLF001
+            counts=add_client_counts(m.counts for m in mounts),
+            mounts=_sorted_mounts(mounts),
+        )
+
+    def _by_namespace(
+        self, tallies: dict[int, _Tally]
+    ) -> tuple[NamespaceCounts, ...]:
+        """Per-namespace and per-mount unions over the range."""
+        std_devs, lg_k = self.std_devs, self.lg_k
+        entries = []
+        for namespace, mounts in self._layout(tallies).items():
+            mount_entries = []
+            namespace_types: dict[ClientType, list[_Tally]] = {}
+            for (label, mount_type), groups in mounts.items():
+                by_type: dict[ClientType, list[_Tally]] = {}
+                for group in groups:
+                    client_type = self.groups[group][2]
+                    by_type.setdefault(client_type, []).append(tallies[group])
+                    namespace_types.setdefault(client_type, []).append(
+                        tallies[group]
+                    )
+                mount_entries.append(
+                    self._mount_entry(
+                        label,
+                        mount_type,
+                        groups,
+                        {
+                            t: _union_count(parts, std_devs, lg_k)
+                            for t, parts in by_type.items()
+                        },
+                    )
+                )
+            entries.append(
+                NamespaceCounts(
+                    namespace_id=namespace,
+                    namespace_path=self.log._namespace_label(namespace),  # noqa: SLF001
+                    counts=ClientCounts.from_types(
+                        {
+                            t: _union_count(parts, std_devs, lg_k)
+                            for t, parts in namespace_types.items()
+                        }
+                    ),
+                    mounts=_sorted_mounts(mount_entries),
+                )
+            )
+        return _sorted_namespaces(entries)
+
+    def _distinct(self, tallies: dict[int, _Tally]) -> ClientCounts:
+        std_devs, lg_k = self.std_devs, self.lg_k
+        by_type: dict[ClientType, _Tally] = {}
+        for group, tally in sorted(tallies.items()):
+            by_type.setdefault(self.groups[group][2], _Tally()).absorb(tally)
+        every = _Tally()
+        for tally in by_type.values():
+            every.absorb(tally)
+        counts = ClientCounts.from_types(
+            {t: tally.count(std_devs, lg_k) for t, tally in by_type.items()}
+        )
+        return ClientCounts(
+            entity_clients=counts.entity_clients,
+            non_entity_clients=counts.non_entity_clients,
+            acme_clients=counts.acme_clients,
+            secret_syncs=counts.secret_syncs,
+            clients=every.count(std_devs, lg_k),
+        )
+
+
+def _require(condition: bool) -> None:  # noqa: FBT001
+    if not condition:
+        raise AssertionError
+
+
+def _sorted_mounts(mounts: Iterable[MountCounts]) -> tuple[MountCounts, ...]:
+    return tuple(
+        sorted(mounts, key=lambda m: (-m.counts.clients.value, m.mount_path))
+    )
+
+
+def _sorted_namespaces(
+    namespaces: Iterable[NamespaceCounts],
+) -> tuple[NamespaceCounts, ...]:
+    return tuple(
+        sorted(
+            namespaces,
+            key=lambda ns: (-ns.counts.clients.value, ns.namespace_id),
+        )
+    )
