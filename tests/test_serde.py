@@ -10,7 +10,8 @@ import importlib
 import json
 import subprocess
 import sys
-from typing import Any
+import types
+from typing import Any, cast
 
 import cattrs
 import pytest
@@ -640,6 +641,16 @@ class TestFromVault:
 
         assert info.value.messages == ("required field missing @ $.parent_id",)
 
+    def test_nested_namespace_with_its_parent_is_read(self):
+        """
+        A deeper namespace read with parent_id added by the caller is read.
+        """
+        payload = {"id": "abcde", "path": "ns1/ns2/", "parent_id": "aaaa1"}
+
+        actual = serde.from_vault(payload, Namespace)
+
+        assert actual.parent_id == "aaaa1"
+
     def test_types_are_still_checked(self):
         """
         Leniency is about shape only: a number for a string is an error.
@@ -911,3 +922,146 @@ class TestActivityReport:
         text = json.dumps(serde.to_dict(report))
 
         assert serde.from_dict(json.loads(text), report_cls) == report
+
+
+class TestEdges:
+    """
+    Top-level generic types, scalars and optional modules.
+    """
+
+    def test_unsupported_format_inside_a_collection_keeps_its_class(self):
+        """
+        A format-2 envelope nested in a list still raises UnsupportedFormat.
+        """
+        cls = _optional("_exact", "ExactClientSet")
+        data = [{**serde.to_dict(cls(["a"])), "format": 2}]
+
+        with pytest.raises(UnsupportedFormatError) as info:
+            serde.from_dict(
+                data,
+                cast(
+                    "type[tuple[object, ...]]",
+                    types.GenericAlias(tuple, (cls, ...)),
+                ),
+            )
+
+        assert info.value.messages == ("format must be 1, got 2 @ $[0]",)
+
+    def test_envelope_must_be_a_map(self):
+        """
+        A counter given as a bare string is rejected.
+        """
+        cls = _optional("_exact", "ExactClientSet")
+
+        with pytest.raises(DecodeError) as info:
+            serde.from_dict("AAAA", cls)
+
+        assert info.value.messages == ("must be a map, got 'AAAA' @ $",)
+
+    def test_sketch_lg_k_must_be_an_integer(self):
+        """
+        A sketch envelope with a string lg_k is rejected.
+        """
+        cls = _optional("_hll", "HyperLogLog")
+        data = {**serde.to_dict(cls(lg_k=10)), "lg_k": "10"}
+
+        with pytest.raises(DecodeError) as info:
+            serde.from_dict(data, cls)
+
+        assert info.value.messages == (
+            "must be an integer lg_k, got '10' @ $",
+        )
+
+    @pytest.mark.parametrize(
+        ("data", "cls", "expected"),
+        [
+            (3, int, 3),
+            (3, float, 3.0),
+            (2.5, float, 2.5),
+            ("2024-02-29", dt.date, dt.date(2024, 2, 29)),
+            (["b", "a", "b"], frozenset[str], frozenset({"a", "b"})),
+        ],
+    )
+    def test_scalars_and_sets_are_read(self, data, cls, expected):
+        """
+        Integers, numbers, dates and sets are read from their JSON form.
+        """
+        assert serde.from_dict(data, cls) == expected
+
+    @pytest.mark.parametrize(
+        ("data", "cls", "message"),
+        [
+            (True, int, "must be an integer, got True @ $"),
+            ("3", int, "must be an integer, got '3' @ $"),
+            (False, float, "must be a number, got False @ $"),
+            (
+                "2024-02-29T00:00:00Z",
+                dt.date,
+                (
+                    "must be a date as 'YYYY-MM-DD',"
+                    " got '2024-02-29T00:00:00Z' @ $"
+                ),
+            ),
+            ("ab", frozenset[str], "must be a list, got 'ab' @ $"),
+        ],
+    )
+    def test_scalars_of_the_wrong_type_are_rejected(self, data, cls, message):
+        """
+        Booleans are not numbers and strings are not numbers, dates or sets.
+        """
+        with pytest.raises(DecodeError) as info:
+            serde.from_dict(data, cls)
+
+        assert info.value.messages == (message,)
+
+    def test_sets_are_written_sorted(self):
+        """
+        A frozenset is written as a sorted list, whatever the hash seed.
+        """
+        converter = serde.make_converter()
+
+        actual = converter.unstructure(
+            frozenset({"b", "c", "a"}), frozenset[str]
+        )
+
+        assert actual == ["a", "b", "c"]
+
+    def test_metadata_values_must_be_strings(self):
+        """
+        Metadata with a non-string value is rejected.
+        """
+        data = {"id": "e", "name": "b", "metadata": {"a": 1}}
+
+        with pytest.raises(DecodeError) as info:
+            serde.from_dict(data, Entity)
+
+        assert info.value.messages == (
+            "must be a map of strings to strings, got {'a': 1} @ $.metadata",
+        )
+
+    def test_vault_namespace_must_be_a_map(self):
+        """
+        A namespace payload that is not a map is rejected.
+        """
+        with pytest.raises(DecodeError) as info:
+            serde.from_vault(["ns1/"], Namespace)
+
+        assert info.value.messages == ("must be a map, got ['ns1/'] @ $",)
+
+    def test_converters_work_without_the_optional_modules(self, monkeypatch):
+        """
+        Without counters or the identity store, the model still round-trips.
+        """
+        monkeypatch.setattr(serde, "_optional_class", lambda *_: None)
+        converter = serde.make_converter()
+        client = Client(id=ClientId("x"), type=ClientType.ACME)
+
+        data = converter.unstructure(client)
+
+        assert converter.structure(data, Client) == client
+
+    def test_missing_optional_module_is_none(self):
+        """
+        Looking up a module that does not exist gives None, not an error.
+        """
+        assert serde._optional_class("_no_such_module", "X") is None
