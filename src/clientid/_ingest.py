@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final, NamedTuple, final
 
@@ -170,7 +171,9 @@ def _child(
     value = parent.get(key)
     if value is None:
         return None
-    if not isinstance(value, Mapping):
+    # Parsed JSON gives dicts; the exact-type test skips the slower ABC
+    # check for them.
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise MalformedRecordError(path, "must be an object", value)
     return value
 
@@ -265,7 +268,7 @@ class _Entry(NamedTuple):
 
 def _parse_entry(entry: object) -> _Entry:  # noqa: C901
     """Validate the fields counting needs; ignore every other field."""
-    if not isinstance(entry, Mapping):
+    if type(entry) is not dict and not isinstance(entry, Mapping):
         raise MalformedRecordError(
             field="entry", reason="must be an object", value=entry
         )
@@ -481,6 +484,7 @@ class AuditLogReader:
     """
 
     __slots__ = (
+        "_approximate",
         "_counted",
         "_dedup_limit",
         "_entity_origins",
@@ -517,11 +521,13 @@ class AuditLogReader:
         self._join_limit = join_limit
         self._index = 0
         self._counted = 0
-        # Insertion-ordered dicts used as bounded FIFO sets/maps; their
-        # order never leaves the process.
-        self._seen: dict[str, None] = {}
-        self._origins: dict[str, _Origin] = {}
-        self._entity_origins: dict[str, _Origin] = {}
+        self._approximate = 0
+        # Bounded FIFO memories: OrderedDict evicts its oldest key in O(1)
+        # (a plain dict's first key is found by scanning the holes that
+        # earlier deletions left).  Their order never leaves the process.
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._origins: OrderedDict[str, _Origin] = OrderedDict()
+        self._entity_origins: OrderedDict[str, _Origin] = OrderedDict()
         self._namespace_ids: dict[str, str] = {"": ROOT_NAMESPACE_ID}
         self._mounts: dict[str, tuple[str, str, str]] = {}
         self._skipped = dict.fromkeys(SkipReason, 0)
@@ -533,6 +539,13 @@ class AuditLogReader:
         How many client events the reader has produced.
         """
         return self._counted
+
+    @property
+    def approximate(self) -> int:
+        """
+        How many of the events carry ``approximate=True``.
+        """
+        return self._approximate
 
     @property
     def skipped(self) -> dict[SkipReason, int]:
@@ -639,13 +652,16 @@ class AuditLogReader:
             self._skipped[reason] += 1
             return None
         self._counted += 1
-        return self._event(parsed)
+        event = self._event(parsed)
+        if event.approximate:
+            self._approximate += 1
+        return event
 
     def _remember(self, request_id: str) -> None:
         seen = self._seen
         seen[request_id] = None
         if len(seen) > self._dedup_limit:
-            del seen[next(iter(seen))]
+            seen.popitem(last=False)
 
     def _learn(self, entry: _Entry) -> None:
         """Remember namespace IDs and where minted tokens came from."""
@@ -764,14 +780,14 @@ class AuditLogReader:
 
 
 def _bounded_put(
-    mapping: dict[str, _Origin], key: str, value: _Origin, limit: int
+    mapping: OrderedDict[str, _Origin], key: str, value: _Origin, limit: int
 ) -> None:
     """Insert unless present (the first mint wins), evicting the oldest."""
     if key in mapping:
         return
     mapping[key] = value
     if len(mapping) > limit:
-        del mapping[next(iter(mapping))]
+        mapping.popitem(last=False)
 
 
 # --------------------------------------------------------------------------
