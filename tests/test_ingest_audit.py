@@ -411,6 +411,18 @@ class TestAttribution:
         )
         assert event.approximate is True
 
+    def test_entity_batch_token_uses_the_latest_login_of_its_entity(self):
+        """When an entity logs in on two mounts, the latest login wins."""
+        entries = [
+            login(accessor=None),
+            login(request_id="l2", accessor=None, mount_accessor="approle"),
+            use(accessor=None),
+        ]
+
+        _, events = read_all(entries)
+
+        assert events[-1].client.mount_accessor == "approle"
+
     def test_non_entity_batch_token_namespace_is_recovered_from_its_id(self):
         """The client ID hashes the token namespace, so ancestors are tried."""
         policies = ["ci-deployer", "default"]

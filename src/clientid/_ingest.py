@@ -705,12 +705,13 @@ class AuditLogReader:
                 self._join_limit,
             )
         if entry.minted_entity_id is not None:
-            _bounded_put(
-                self._entity_origins,
-                entry.minted_entity_id,
-                origin,
-                self._join_limit,
-            )
+            # An entity logs in again and again; its latest login is the
+            # best guess for the batch tokens that follow.
+            latest = self._entity_origins
+            latest[entry.minted_entity_id] = origin
+            latest.move_to_end(entry.minted_entity_id)
+            if len(latest) > self._join_limit:
+                latest.popitem(last=False)
 
     def _event(self, entry: _Entry) -> ClientEvent:
         origin = (
@@ -720,8 +721,8 @@ class AuditLogReader:
         )
         approximate = origin is None or origin.mount_accessor is None
         if origin is None and entry.entity_id is not None:
-            # An entity lives in one namespace, so its logins name the
-            # namespace; the mount stays a guess (it may have several).
+            # An entity lives in one namespace, so its latest login names
+            # the namespace; the mount stays a guess (it may have several).
             origin = self._entity_origins.get(entry.entity_id)
             approximate = True
         namespace_id = (
