@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from ._activity import ActivityLog
-from ._count import Count, DistinctCounter
+from ._count import (
+    DEFAULT_COUNTER_LG_K,
+    DEFAULT_EXACT_LIMIT,
+    ClientCounter,
+    Count,
+    DistinctCounter,
+)
 from ._exact import ExactClientSet
 from ._export import (
     ExportFormat,
@@ -89,6 +95,8 @@ from ._resolve import (
 from .errors import ClientIdError
 
 __all__ = [
+    "DEFAULT_COUNTER_LG_K",
+    "DEFAULT_EXACT_LIMIT",
     "DEFAULT_POLICY",
     "IDENTITY_RULES",
     "ROOT_NAMESPACE_ID",
@@ -102,6 +110,7 @@ __all__ = [
     "AuditLogReader",
     "AuthMount",
     "Client",
+    "ClientCounter",
     "ClientCounts",
     "ClientEvent",
     "ClientId",
