@@ -15,6 +15,8 @@ import pytest
 from clientid import (
     AcmeIdentifier,
     EntityId,
+    IdentityStore,
+    MountAccessor,
     NamespaceId,
     Token,
     acme_client_id,
@@ -102,3 +104,92 @@ def test_bench_acme_client_id(benchmark):
         for _ in range(BATCH)
     ]
     benchmark(lambda: [acme_client_id(o) for o in orders])
+
+
+# --------------------------------------------------------------------------
+# Identity store: replaying logins (IdentityStore.login).
+# --------------------------------------------------------------------------
+
+LOGINS = 1_000_000
+DISTINCT_ALIASES = 100_000
+
+
+def _login_stream(
+    logins: int, distinct: int, seed: int
+) -> tuple[list[str], list[str]]:
+    """Return (mount choice per login, alias name per login), seeded."""
+    rng = random.Random(seed)
+    names = [f"user-{rng.getrandbits(48):012x}" for _ in range(distinct)]
+    # Every alias appears at least once; the rest are uniform repeats, some
+    # with another case, as replayed audit logs have them.
+    stream = names + [rng.choice(names) for _ in range(logins - distinct)]
+    rng.shuffle(stream)
+    stream = [n.upper() if i % 10 == 0 else n for i, n in enumerate(stream)]
+    mounts = ["userpass" if i % 4 else "ldap" for i in range(logins)]
+    return mounts, stream
+
+
+@pytest.fixture(scope="module")
+def login_stream() -> tuple[list[str], list[str]]:
+    return _login_stream(LOGINS, DISTINCT_ALIASES, seed=7)
+
+
+def _fresh_store() -> tuple[IdentityStore, dict[str, MountAccessor]]:
+    store = IdentityStore()
+    accessors = {
+        kind: store.enable_auth(kind).accessor for kind in ("userpass", "ldap")
+    }
+    return store, accessors
+
+
+def _replay(
+    store: IdentityStore,
+    accessors: dict[str, MountAccessor],
+    stream: tuple[list[str], list[str]],
+) -> int:
+    login = store.login
+    policies = ("app",)
+    for mount, name in zip(*stream, strict=True):
+        login(accessors[mount], name, policies=policies)
+    return len(stream[1])
+
+
+def test_bench_replay_logins_1m_over_100k_aliases(benchmark, login_stream):
+    """IdentityStore.login: 1,000,000 logins over 100,000 aliases, fresh."""
+    result = benchmark.pedantic(
+        _replay,
+        setup=lambda: ((*_fresh_store(), login_stream), {}),
+        rounds=3,
+        iterations=1,
+    )
+    assert result == LOGINS
+    benchmark.extra_info["logins_per_second"] = round(
+        LOGINS / benchmark.stats.stats.mean
+    )
+
+
+def test_bench_replay_known_aliases(benchmark, login_stream):
+    """IdentityStore.login for aliases that already exist (steady state)."""
+    store, accessors = _fresh_store()
+    _replay(store, accessors, login_stream)
+    benchmark.pedantic(
+        _replay, args=(store, accessors, login_stream), rounds=3
+    )
+    benchmark.extra_info["logins_per_second"] = round(
+        LOGINS / benchmark.stats.stats.mean
+    )
+
+
+def test_bench_dict_resolve_floor(benchmark, login_stream):
+    """Floor: one dict lookup per login, minting nothing (a plain dict)."""
+
+    def replay() -> int:
+        entities: dict[tuple[str, str], int] = {}
+        for mount, name in zip(*login_stream, strict=True):
+            entities.setdefault((mount, name.lower()), len(entities))
+        return len(entities)
+
+    benchmark.pedantic(replay, rounds=3)
+    benchmark.extra_info["logins_per_second"] = round(
+        LOGINS / benchmark.stats.stats.mean
+    )

@@ -1140,3 +1140,34 @@ def test_replays_are_identical_under_any_hash_seed():
 
     assert outputs[0] == outputs[1] == outputs[2]
     assert "entity_" in outputs[0]
+
+
+def test_implicit_entity_agrees_with_the_separate_recipes():
+    """
+    implicit_entity hashes once but equals implicit_entity_id and _name.
+    """
+    from clientid._hashing import (  # noqa: PLC0415 (private helpers)
+        implicit_entity,
+        implicit_entity_id,
+        implicit_entity_name,
+    )
+
+    entity_id, name, alias_id = implicit_entity("root", "auth_up_1", "Alice")
+
+    assert entity_id == implicit_entity_id("root", "auth_up_1", "alice")
+    assert name == implicit_entity_name("root", "auth_up_1", "ALICE")
+    assert alias_id not in {entity_id, name}
+
+
+def test_login_mints_the_same_alias_id_in_every_replay():
+    """
+    The implicit alias ID is derived, like the entity ID, from the login.
+    """
+    first, second = IdentityStore(), IdentityStore()
+
+    a = first.login(first.enable_auth("userpass").accessor, "alice").alias
+    b = second.login(second.enable_auth("userpass").accessor, "ALICE").alias
+
+    assert a is not None
+    assert b is not None
+    assert a.id == b.id

@@ -1211,7 +1211,9 @@ class IdentityStore:
     ) -> tuple[Entity, EntityAlias]:
         """Plan the implicit entity and alias of a first login."""
         ns = mount.namespace_id
-        entity_id, name = implicit_entity(ns, mount.accessor, alias_name)
+        entity_id, name, alias_id = implicit_entity(
+            ns, mount.accessor, alias_name
+        )
         attempt = 0
         while self._id_taken(entity_id):
             # A deleted or merged-away entity had this ID: Vault would draw a
@@ -1233,8 +1235,10 @@ class IdentityStore:
                 ns, mount.accessor, alias_name, attempt
             )
         entity = Entity(id=entity_id, name=name, namespace_id=ns)
+        if self._id_taken(alias_id):
+            alias_id = self._mint_alias_id(mount.accessor, alias_name)
         alias = EntityAlias(
-            id=self._mint_alias_id(mount.accessor, alias_name),
+            id=AliasId(alias_id),
             canonical_id=entity_id,
             mount_accessor=mount.accessor,
             name=alias_name,
