@@ -289,6 +289,12 @@ class TestCounting:
         assert events == []
         assert reader.skipped[SkipReason.IGNORED_FOR_BILLING] == 1
 
+    def test_approximate_property_counts_approximate_events(self):
+        """approximate counts the events whose attribution is a fallback."""
+        reader, _ = read_all([use(), login(), use(request_id="u2")])
+
+        assert reader.approximate == 1
+
     def test_counted_property_counts_events(self):
         """The counted property equals the number of events produced."""
         reader, events = read_all([login(), use(), use(request_id="u2")])
@@ -422,6 +428,36 @@ class TestAttribution:
         _, events = read_all(entries)
 
         assert events[-1].client.mount_accessor == "approle"
+
+    def test_join_limit_also_bounds_entity_logins(self):
+        """Past join_limit entities, the oldest entity's login is forgotten."""
+        entries = [
+            login(accessor=None),
+            login(request_id="l2", accessor=None, entity_id="other"),
+            use(accessor=None, namespace=TEAM_A_DEV),
+        ]
+
+        _, events = read_all(entries, join_limit=1)
+
+        assert events[-1].client.namespace_id == TEAM_A_DEV["id"]
+
+    def test_entry_without_namespace_is_in_root(self):
+        """Logs of Vault versions without namespaces omit it: root."""
+        entry = use(accessor=None)
+        del entry["request"]["namespace"]
+
+        _, [event] = read_all([entry])
+
+        assert event.client.namespace_id == "root"
+
+    def test_response_without_minted_auth_teaches_nothing(self):
+        """A response that mints no token leaves later uses unjoined."""
+        response = use(request_id="other", entry_type="response")
+        del response["request"]["mount_point"]
+
+        _, events = read_all([response, use(namespace=TEAM_A_DEV)])
+
+        assert events[-1].approximate is True
 
     def test_non_entity_batch_token_namespace_is_recovered_from_its_id(self):
         """The client ID hashes the token namespace, so ancestors are tried."""
