@@ -606,6 +606,36 @@ class TestFromVault:
             2018, 9, 19, 17, 20, 27, 705389, tzinfo=dt.UTC
         )
 
+    @pytest.mark.parametrize("seconds", [1e300, float("nan")])
+    def test_unix_seconds_out_of_range_are_rejected(self, seconds):
+        """
+        Unix seconds that name no datetime raise DecodeError.
+        """
+        payload = {**VAULT_TOKEN_LOOKUP, "creation_time": seconds}
+
+        with pytest.raises(DecodeError) as info:
+            serde.from_vault(payload, Token)
+
+        assert info.value.messages == (
+            (
+                f"must be Unix seconds in range, got {seconds!r}"
+                " @ $.creation_time"
+            ),
+        )
+
+    def test_lower_case_separators_are_read(self):
+        """
+        RFC 3339 allows "t" and "z" in lower case.
+        """
+        payload = {
+            **VAULT_TOKEN_LOOKUP,
+            "creation_time": "2024-01-15t10:30:00z",
+        }
+
+        actual = serde.from_vault(payload, Token)
+
+        assert actual.creation_time == JAN
+
     def test_token_role_read(self):
         """
         A token role read fills the modelled fields; null lists are empty.
@@ -1003,6 +1033,29 @@ class TestEdges:
                 ),
             ),
             ("ab", frozenset[str], "must be a list, got 'ab' @ $"),
+            (
+                "2024-02-30",
+                dt.date,
+                "must be a date as 'YYYY-MM-DD', got '2024-02-30' @ $",
+            ),
+            # Shaped right, but there is no month 13.
+            (
+                "2024-13-01T00:00:00Z",
+                dt.datetime,
+                (
+                    "must be an RFC 3339 date-time with an offset,"
+                    " got '2024-13-01T00:00:00Z' @ $"
+                ),
+            ),
+            # Python's \d would match Arabic-Indic digits; RFC 3339's not.
+            (
+                "\u0662\u0660\u0662\u0664-01-01T00:00:00Z",
+                dt.datetime,
+                (
+                    "must be an RFC 3339 date-time with an offset,"
+                    " got '\u0662\u0660\u0662\u0664-01-01T00:00:00Z' @ $"
+                ),
+            ),
         ],
     )
     def test_scalars_of_the_wrong_type_are_rejected(self, data, cls, message):

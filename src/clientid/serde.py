@@ -92,11 +92,13 @@ _BINARY_CLASSES: Final = (
     ("_count", "ClientCounter", False),
 )
 
+# ASCII digits only: Python's \d also matches other scripts' digits.
 _RFC3339: Final = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?"
-    r"(?:[Zz]|[+-]\d{2}:\d{2})"
+    r"(?:[Zz]|[+-]\d{2}:\d{2})",
+    re.ASCII,
 )
-_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 class _WrongTypeError(TypeError):
@@ -504,16 +506,26 @@ def _register_collection_unstructuring(converter: cattrs.Converter) -> None:
 
 
 def _parse_rfc3339(value: str) -> dt.datetime:
+    expected = "an RFC 3339 date-time with an offset"
     if not _RFC3339.fullmatch(value):
-        raise _WrongTypeError(
-            value, expected="an RFC 3339 date-time with an offset"
-        )
+        raise _WrongTypeError(value, expected=expected)
     # Vault writes nanoseconds; Python keeps microseconds.
     head, dot, rest = value.partition(".")
+    text = value
     if dot:
         digits = len(rest) - len(rest.lstrip("0123456789"))
-        value = f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}"
-    return dt.datetime.fromisoformat(value.upper())
+        text = f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}"
+    try:
+        return dt.datetime.fromisoformat(text.upper())
+    except ValueError as exc:  # e.g. month 13 or offset +25:00
+        raise _WrongTypeError(value, expected=expected) from exc
+
+
+def _from_unix_seconds(value: float) -> dt.datetime:
+    try:
+        return dt.datetime.fromtimestamp(value, tz=dt.UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise _WrongTypeError(value, expected="Unix seconds in range") from exc
 
 
 def _register_times(converter: cattrs.Converter, *, lenient: bool) -> None:
@@ -525,13 +537,17 @@ def _register_times(converter: cattrs.Converter, *, lenient: bool) -> None:
             and isinstance(value, (int, float))
             and not isinstance(value, bool)
         ):
-            return dt.datetime.fromtimestamp(value, tz=dt.UTC)
+            return _from_unix_seconds(value)
         raise _WrongTypeError(value, expected="an RFC 3339 date-time string")
 
     def date_structure(value: object, _: type) -> dt.date:
+        expected = "a date as 'YYYY-MM-DD'"
         if not isinstance(value, str) or not _DATE.fullmatch(value):
-            raise _WrongTypeError(value, expected="a date as 'YYYY-MM-DD'")
-        return dt.date.fromisoformat(value)
+            raise _WrongTypeError(value, expected=expected)
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise _WrongTypeError(value, expected=expected) from exc
 
     converter.register_structure_hook(dt.datetime, datetime_structure)
     converter.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
