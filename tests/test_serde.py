@@ -860,6 +860,18 @@ class TestBinaryEnvelope:
 
         assert back.to_bytes() == counter.to_bytes()
 
+    def test_sketch_backed_client_counter_round_trips(self):
+        """
+        A counter past its exact limit reads back with the same estimate.
+        """
+        cls = _optional("_count", "ClientCounter")
+        counter = cls((f"client-{i}" for i in range(300)), exact_limit=100)
+
+        back = serde.from_dict(serde.to_dict(counter), cls)
+
+        assert back.count() == counter.count()
+        assert not back.is_exact
+
 
 class TestIdentityStore:
     """
