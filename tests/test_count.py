@@ -180,6 +180,37 @@ class TestClientCounterExact:
         assert counter.to_bytes() == before
         counter._check()
 
+    @pytest.mark.parametrize("exact_limit", [0, 5])
+    def test_update_counts_the_ids_before_a_bad_one(self, exact_limit):
+        """
+        update() counts the IDs before a rejected one, then raises.
+        """
+        counter = ClientCounter(["a"], exact_limit=exact_limit, lg_k=8)
+
+        with pytest.raises(InvalidModelError, match="must not be empty"):
+            counter.update(["b", "c", "", "d"])
+        counter._check()
+
+        assert counter.count().value == 3
+
+    def test_update_rejects_ids_a_sketch_cannot_hash(self):
+        """
+        update() raises InvalidModelError for a lone surrogate.
+        """
+        counter = ClientCounter()
+
+        with pytest.raises(InvalidModelError, match="encodable as UTF-8"):
+            counter.update(["é", "\udc80"])
+
+        assert list(counter.client_ids()) == ["é"]
+
+    def test_add_rejects_the_empty_id(self):
+        """
+        The empty string is not a client ID (a sketch would ignore it).
+        """
+        with pytest.raises(InvalidModelError, match="must not be empty"):
+            ClientCounter().add("")
+
     def test_non_ascii_ids_are_counted(self):
         """
         IDs outside ASCII are fine, exact and estimated.
@@ -257,8 +288,10 @@ class TestClientCounterEstimated:
         A stream through the counter gives the sketch fed every event.
         """
         rng = random.Random(7)  # noqa: S311 (seeded, not secret)
-        population = ids(3000)
-        events = [rng.choice(population) for _ in range(6000)]
+        # More distinct IDs than the smallest cache holds (4096), so the
+        # cache is cleared and refilled along the way.
+        population = ids(6000)
+        events = [rng.choice(population) for _ in range(12000)]
         direct = HyperLogLog(10)
         for event in events:
             direct.add(event)
@@ -651,6 +684,35 @@ class TestDistinctCounter:
 
             assert isinstance(counter, DistinctCounter)
             assert round(counter.union().estimate()) == 2
+
+
+class TestClientCounterCheck:
+    @pytest.mark.parametrize(
+        ("exact", "breakage"),
+        [
+            (True, lambda c: setattr(c, "_exact_limit", -1)),
+            (True, lambda c: setattr(c, "_lg_k", 40)),
+            (True, lambda c: setattr(c, "_sketch", HyperLogLog())),
+            (True, lambda c: setattr(c, "_seen", set())),
+            (True, lambda c: c._unhashed.append("x")),
+            (True, lambda c: setattr(c, "_exact_limit", 0)),
+            (False, lambda c: setattr(c, "_sketch", None)),
+            (False, lambda c: setattr(c, "_lg_k", 5)),
+            (False, lambda c: setattr(c, "_recent_capacity", 0)),
+            (False, lambda c: c._unhashed.extend(["a", "a"])),
+            (False, lambda c: c._unhashed.append("not-seen")),
+        ],
+    )
+    def test_check_detects_broken_invariants(self, exact, breakage):
+        """
+        _check() raises AssertionError when internal state is inconsistent.
+        """
+        counter = ClientCounter(["a"], exact_limit=5 if exact else 0)
+        counter.add("b")
+        breakage(counter)
+
+        with pytest.raises(AssertionError):
+            counter._check()
 
 
 class TestClientCounterStress:

@@ -223,6 +223,17 @@ class TestExactClientSet:
 
             assert len(model) == len(exact)
 
+    def test_check_detects_an_inconsistent_view(self):
+        """
+        _check() raises AssertionError if the sorted view misses a member.
+        """
+        exact = ExactClientSet(["a", "b"])
+        list(exact)
+        exact._members.add("c")
+
+        with pytest.raises(AssertionError):
+            exact._check()
+
 
 class TestExactClientSetLaws:
     @given(client_ids)

@@ -609,11 +609,6 @@ class ClientCounter:
                 "exact counters hold at most exact_limit IDs",
             )
             return
-        sketch = self._sketch
-        _require(sketch is not None, "estimating counters have a sketch")
-        if sketch is not None:
-            sketch._check()  # noqa: SLF001
-            _require(sketch.lg_k == self._lg_k, "lg_k must be the sketch's")
         _require(
             len(self._seen) <= self._recent_capacity,
             "the recent-IDs cache must stay within its capacity",
@@ -626,6 +621,12 @@ class ClientCounter:
             self._seen.issuperset(self._unhashed),
             "unhashed IDs must be in the recent-IDs cache",
         )
+        sketch = self._sketch
+        if sketch is None:
+            msg = "estimating counters have a sketch"
+            raise AssertionError(msg)
+        sketch._check()  # noqa: SLF001
+        _require(sketch.lg_k == self._lg_k, "lg_k must be the sketch's")
 
 
 def _decode_tier(
