@@ -31,14 +31,12 @@ import base64
 import binascii
 import datetime as dt
 import enum
-import importlib
 import json
 import re
 import types
 from collections.abc import Callable, Mapping
 from typing import (
     Final,
-    Protocol,
     TypeVar,
     Union,
     cast,
@@ -56,6 +54,10 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn
 from cattrs.v import format_exception
 
+from ._count import ClientCounter
+from ._exact import ExactClientSet
+from ._hll import HyperLogLog
+from ._identity import IdentityState, IdentityStore
 from ._ids import ROOT_NAMESPACE_ID, NamespaceId
 from ._model import AuthMount, Metadata, Namespace, freeze_metadata
 from .errors import (
@@ -83,15 +85,6 @@ T = TypeVar("T")
 #: image of sketches and counters.  The image carries its own version.
 BINARY_ENVELOPE_FORMAT: Final = 1
 
-# The counting engine and the identity store are optional here: serde must
-# work (for the model) before and without them, so they are looked up by
-# name when a converter is configured.
-_BINARY_CLASSES: Final = (
-    ("_hll", "HyperLogLog", True),
-    ("_exact", "ExactClientSet", False),
-    ("_count", "ClientCounter", False),
-)
-
 # ASCII digits only: Python's \d also matches other scripts' digits.
 _RFC3339: Final = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?"
@@ -111,10 +104,6 @@ class _WrongTypeError(TypeError):
 
     def __str__(self) -> str:
         return f"must be {self.expected}, got {self.value!r}"
-
-
-class _Binary(Protocol):
-    def to_bytes(self) -> bytes: ...
 
 
 # --------------------------------------------------------------------------
@@ -660,17 +649,8 @@ def _vault_namespace_hook(
 
 
 # --------------------------------------------------------------------------
-# Sketches, counters and the identity store (optional modules).
+# Sketches, counters and the identity store.
 # --------------------------------------------------------------------------
-
-
-def _optional_class(module: str, name: str) -> type | None:
-    try:
-        found = importlib.import_module(f"clientid.{module}")
-    except ImportError:
-        return None
-    cls = getattr(found, name, None)
-    return cls if isinstance(cls, type) else None
 
 
 def _decode_envelope(
@@ -701,67 +681,70 @@ def _decode_envelope(
     return raw, lg_k
 
 
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unstructure_sketch(sketch: HyperLogLog) -> dict[str, object]:
+    return {
+        "format": BINARY_ENVELOPE_FORMAT,
+        "lg_k": sketch.lg_k,
+        "data": _base64(sketch.to_bytes()),
+    }
+
+
+def _structure_sketch(value: object, _: type) -> HyperLogLog:
+    raw, lg_k = _decode_envelope(value, with_lg_k=True)
+    sketch = HyperLogLog.from_bytes(raw)
+    if sketch.lg_k != lg_k:
+        msg = f"lg_k must match the sketch's ({sketch.lg_k}), got {lg_k!r}"
+        raise DecodeError([msg])
+    return sketch
+
+
+def _unstructure_counter(
+    counter: ExactClientSet | ClientCounter,
+) -> dict[str, object]:
+    return {
+        "format": BINARY_ENVELOPE_FORMAT,
+        "data": _base64(counter.to_bytes()),
+    }
+
+
+def _structure_exact(value: object, _: type) -> ExactClientSet:
+    raw, _lg_k = _decode_envelope(value, with_lg_k=False)
+    return ExactClientSet.from_bytes(raw)
+
+
+def _structure_counter(value: object, _: type) -> ClientCounter:
+    raw, _lg_k = _decode_envelope(value, with_lg_k=False)
+    return ClientCounter.from_bytes(raw)
+
+
 def _register_binary_classes(converter: cattrs.Converter) -> None:
-    for module, name, with_lg_k in _BINARY_CLASSES:
-        cls = _optional_class(module, name)
-        if cls is None:
-            continue
-        converter.register_unstructure_hook(
-            cls, _binary_unstructure(with_lg_k=with_lg_k)
-        )
-        converter.register_structure_hook(
-            cls, _binary_structure(cls, with_lg_k=with_lg_k)
-        )
-
-
-def _binary_unstructure(
-    *, with_lg_k: bool
-) -> Callable[[_Binary], dict[str, object]]:
-    def hook(obj: _Binary) -> dict[str, object]:
-        result: dict[str, object] = {"format": BINARY_ENVELOPE_FORMAT}
-        if with_lg_k:
-            result["lg_k"] = getattr(obj, "lg_k")  # noqa: B009
-        result["data"] = base64.b64encode(obj.to_bytes()).decode("ascii")
-        return result
-
-    return hook
-
-
-def _binary_structure(
-    cls: type, *, with_lg_k: bool
-) -> Callable[[object, type], object]:
-    from_bytes: Callable[[bytes], object] = getattr(cls, "from_bytes")  # noqa: B009
-
-    def hook(value: object, _: type) -> object:
-        raw, lg_k = _decode_envelope(value, with_lg_k=with_lg_k)
-        obj = from_bytes(raw)
-        actual = getattr(obj, "lg_k", None)
-        if with_lg_k and actual != lg_k:
-            msg = f"lg_k must match the sketch's ({actual!r}), got {lg_k!r}"
-            raise DecodeError([msg])
-        return obj
-
-    return hook
+    # Registered by class, so they win over the attrs hooks these
+    # attrs-defined classes would otherwise get.
+    converter.register_unstructure_hook(HyperLogLog, _unstructure_sketch)
+    converter.register_structure_hook(HyperLogLog, _structure_sketch)
+    converter.register_unstructure_hook(ExactClientSet, _unstructure_counter)
+    converter.register_structure_hook(ExactClientSet, _structure_exact)
+    converter.register_unstructure_hook(ClientCounter, _unstructure_counter)
+    converter.register_structure_hook(ClientCounter, _structure_counter)
 
 
 def _register_identity_store(converter: cattrs.Converter) -> None:
-    store_cls = _optional_class("_identity", "IdentityStore")
-    state_cls = _optional_class("_identity", "IdentityState")
-    if store_cls is None or state_cls is None:
-        return
-    from_snapshot: Callable[[object], object] = getattr(  # noqa: B009
-        store_cls, "from_snapshot"
-    )
+    # A store is written as its snapshot, and read back through it.
+    def unstructure(store: IdentityStore) -> object:
+        return converter.unstructure(
+            store.snapshot(), unstructure_as=IdentityState
+        )
 
-    def unstructure(store: object) -> object:
-        snapshot = getattr(store, "snapshot")  # noqa: B009
-        return converter.unstructure(snapshot(), unstructure_as=state_cls)
+    def structure(value: object, _: type) -> IdentityStore:
+        state = converter.structure(value, IdentityState)
+        return IdentityStore.from_snapshot(state)
 
-    def structure(value: object, _: type) -> object:
-        return from_snapshot(converter.structure(value, state_cls))
-
-    converter.register_unstructure_hook(store_cls, unstructure)
-    converter.register_structure_hook(store_cls, structure)
+    converter.register_unstructure_hook(IdentityStore, unstructure)
+    converter.register_structure_hook(IdentityStore, structure)
 
 
 _CONVERTER: Final = make_converter()
