@@ -12,6 +12,12 @@ import mmh3
 import pytest
 
 from clientid import HyperLogLog
+from clientid._hll import (
+    _composite_estimate,
+    _interpolate_raw,
+    _interpolation_start,
+)
+from clientid._hll_tables import COMPOSITE_X
 from clientid.errors import (
     DecodeError,
     InvalidModelError,
@@ -105,7 +111,7 @@ class TestConstruction:
         """
         sketch = _sketch(8, "p-", 500)
 
-        clone = pickle.loads(pickle.dumps(sketch))  # noqa: S301
+        clone = pickle.loads(pickle.dumps(sketch))
         clone._check()
 
         assert (clone, clone.estimate()) == (sketch, sketch.estimate())
@@ -427,6 +433,20 @@ class TestUnionAndMerge:
 
         assert sketch.lg_k == 11
 
+    def test_merge_into_smaller_precision_may_promote_coupons(self):
+        """
+        A coupon-mode sketch down-sampled below its coupon count promotes.
+        """
+        sketch = _sketch(12, "p-", 100)
+
+        sketch.merge(_sketch(8, "p-", 3))
+        sketch._check()
+
+        assert (sketch.lg_k, sketch._out_of_order) == (8, True)
+        assert bytes(sketch._registers) == _reference_registers(
+            8, _items("p-", 100)
+        )
+
     def test_merging_an_empty_sketch_changes_nothing(self):
         """
         An empty sketch of equal or larger lg_k is a no-op, HIP kept.
@@ -586,3 +606,177 @@ class TestOwnFormat:
             HyperLogLog.from_bytes(data)
 
         assert message in str(info.value)
+
+
+def _out_of_order_image(lg_k: int, registers: list[int]) -> bytes:
+    # An out-of-order HLL_8 image; the reader recomputes kxq and zeros.
+    k = 1 << lg_k
+    head = struct.pack(
+        "<8B3d2I", 10, 1, 7, lg_k, 0, 16, 0, 10, 0.0, float(k), 0.0, k, 0
+    )
+    return head + bytes(registers)
+
+
+class TestCompositeEstimator:
+    """
+    Every branch of the composite estimator, against the package's values.
+    """
+
+    # Expected estimates were computed by datasketches 5.2 from the same
+    # registers (loaded from the image clientid writes for them).
+    @pytest.mark.parametrize(
+        ("lg_k", "registers", "expected"),
+        [
+            (5, [1] * 32, 36.706511684242166),
+            (4, [20] * 16, 11292770.384049691),
+            (8, [(i * 7) % 5 for i in range(256)], 432.01400520294715),
+            (6, [0] * 63 + [1], 1.0),
+            (10, [3] * 1024, 5902.555822142826),
+            (4, [63] * 16, 9.933225877653665e19),
+            (12, [0] * 2048 + [2] * 2048, 3118.9911190609605),
+            (7, [40] * 64 + [33] * 64, 1560679101499.8386),
+            (4, [0] * 3 + [1] * 13, 13.063406656665444),
+        ],
+        ids=[
+            "lg5-no-zeros",
+            "above-table",
+            "linear",
+            "one-register",
+            "interpolated",
+            "capped",
+            "large-k",
+            "kxq1",
+            "few-zeros",
+        ],
+    )
+    def test_estimate_equals_the_packages(self, lg_k, registers, expected):
+        """
+        Out-of-order registers estimate exactly as DataSketches does.
+        """
+        sketch = HyperLogLog.from_datasketches(
+            _out_of_order_image(lg_k, registers)
+        )
+        sketch._check()
+
+        assert sketch.estimate() == expected
+
+    def test_raw_estimate_below_the_table_is_zero(self):
+        """
+        A raw estimate below the first interpolation point estimates 0.
+        """
+        assert _composite_estimate(4, 1e9, 0) == 0.0
+
+    def test_raw_estimate_on_the_last_point_uses_its_cardinality(self):
+        """
+        Exactly the last table point maps to stride * 256.
+        """
+        assert _interpolate_raw(COMPOSITE_X[0], 1, COMPOSITE_X[0][-1]) == 256.0
+
+    def test_interpolation_near_the_end_uses_the_last_four_points(self):
+        """
+        Between the last two points, the cubic runs through the last four.
+        """
+        assert _interpolation_start([0.0, 1.0, 2.0, 3.0, 4.0, 5.0], 4.5) == 2
+
+
+class TestRawHashes:
+    """
+    Rare hash patterns: values of 32 and above, and the cap at 63.
+    """
+
+    def _dense(self) -> HyperLogLog:
+        sketch = HyperLogLog(4)
+        for slot in range(16):
+            sketch.add_hash(slot, 1 << 62)
+        return sketch
+
+    def test_values_from_32_land_in_the_second_kxq_sum(self):
+        """
+        add_hash with 40 leading zeros sets value 41 and keeps kxq exact.
+        """
+        sketch = self._dense()
+
+        sketch.add_hash(3, 1 << 23)
+        sketch._check()
+
+        assert (sketch._registers[3], sketch._kxq1) == (41, 2.0**-41)
+
+    def test_large_value_raised_again_leaves_the_second_sum(self):
+        """
+        Raising a register from 41 to 50 keeps both kxq sums exact.
+        """
+        sketch = self._dense()
+
+        sketch.add_hash(3, 1 << 23)
+        sketch.add_hash(3, 1 << 14)
+        sketch._check()
+
+        assert (sketch._registers[3], sketch._kxq1) == (50, 2.0**-50)
+
+    def test_batch_path_handles_large_and_capped_values(self):
+        """
+        The batch loop raises, caps at 63 and moves values between sums.
+        """
+        sketch = self._dense()
+        hashes = [
+            3 | (1 << 23) << 64,  # value 41
+            3 | (1 << 10) << 64,  # value 54: leaves the second sum
+            5,  # second half 0: capped at 63
+            5 | 1 << 64,  # also 63 after the cap: no change
+            7 | (1 << 62) << 64,  # value 2: below the register already there
+        ]
+
+        sketch._update_hashes(iter(hashes))
+        sketch._check()
+
+        assert list(sketch._registers[3:8]) == [54, 2, 63, 2, 2]
+
+    def test_add_hash_below_every_register_changes_nothing(self):
+        """
+        A hash that cannot raise the smallest register is dropped early.
+        """
+        sketch = self._dense()
+        before = sketch.copy()
+
+        sketch.add_hash(9, 1 << 63)
+
+        assert sketch == before
+
+    def test_raising_a_register_after_a_merge_skips_hip(self):
+        """
+        An out-of-order sketch updates kxq but keeps HIP at zero.
+        """
+        sketch = self._dense().union(HyperLogLog(4))
+
+        sketch.add_hash(3, 1 << 20)
+        sketch._check()
+
+        assert (sketch._registers[3], sketch._hip) == (44, 0.0)
+
+    def test_single_add_after_a_merge_rebuilds_derived_state(self):
+        """
+        The first add after a merge recomputes kxq and the minimum.
+        """
+        sketch = _sketch(10, "l-", 3000).union(_sketch(10, "r-", 3000))
+
+        sketch.add("after-merge")
+        sketch._check()
+
+        assert sketch._stale is False
+
+    def test_overfull_image_keeps_the_larger_value_per_slot(self):
+        """
+        Coupons replayed after promotion only ever raise registers.
+        """
+        coupons = sorted(
+            [1 << 26 | slot for slot in range(8)]
+            + [5 << 26 | 2, 2 << 26 | 18, 1 << 26 | 17]
+        )
+        image = bytes((2, 1, 7, 4, 3, 8, 11, 8)) + struct.pack(
+            "<11I", *coupons
+        )
+
+        sketch = HyperLogLog.from_datasketches(image)
+        sketch._check()
+
+        assert list(sketch._registers[:8]) == [1, 1, 5, 1, 1, 1, 1, 1]

@@ -220,6 +220,16 @@ def _harmonic(n: int) -> float:
     return total
 
 
+def _interpolate_raw(xs: Sequence[float], stride: int, raw: float) -> float:
+    """Map a raw HLL estimate inside the table to its cardinality."""
+    last = len(xs) - 1
+    if raw == xs[last]:
+        return float(stride * last)
+    start = _interpolation_start(xs, raw)
+    ys = [float(stride * (start + i)) for i in range(4)]
+    return _cubic(xs[start : start + 4], ys, raw)
+
+
 def _composite_estimate(lg_k: int, kxq: float, num_zeros: int) -> float:
     """DataSketches' estimate of an out-of-order (merged) HLL sketch."""
     k = 1 << lg_k
@@ -239,12 +249,7 @@ def _composite_estimate(lg_k: int, kxq: float, num_zeros: int) -> float:
         return 0.0
     if raw > xs[last]:
         return raw * ((stride * last) / xs[last])
-    if raw == xs[last]:
-        adjusted = float(stride * last)
-    else:
-        start = _interpolation_start(xs, raw)
-        ys = [float(stride * (start + i)) for i in range(4)]
-        adjusted = _cubic(xs[start : start + 4], ys, raw)
+    adjusted = _interpolate_raw(xs, stride, raw)
     # Linear counting is only trusted well below 3k, as in DataSketches.
     if adjusted > 3 * k:
         return adjusted
