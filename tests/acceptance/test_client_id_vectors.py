@@ -9,6 +9,10 @@ spec/vault-identity.md §10.1, Vault's unit test ``TestCreateClientID``
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 
 from clientid import (
@@ -23,6 +27,10 @@ from clientid import (
     non_entity_client_id,
     sanitize_policies,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "client-ids.md"
+GOLDEN = Path(__file__).parent / "data" / "golden_ids.json"
 
 # spec/vault-client-counting.md §1.5, non-entity tokens, vectors 1-13.
 NON_ENTITY_VECTORS = [
@@ -311,3 +319,31 @@ def test_docs_sample_export_record_client_id_is_reproduced():
     assert client.id == "X/Yed4Oj4cqODj9tSHjKwnRy5QVSBRlX3COxjjWSXyI="
     assert client.namespace_id == "root"
     assert client.type.is_non_entity
+
+
+def _known_ids() -> set[str]:
+    known = {
+        str(param.values[-1])
+        for param in NON_ENTITY_VECTORS + IDENTITY_SPEC_VECTORS + ACME_VECTORS
+    }
+    golden = json.loads(GOLDEN.read_text("utf-8"))
+    known.update(case["client_id"] for case in golden["secret_sync"])
+    known.update(case["entity_id"] for case in golden["implicit_entities"])
+    return known
+
+
+def test_every_id_in_the_docs_is_a_tested_vector():
+    """
+    Each client ID quoted in docs/client-ids.md is one these tests check.
+    """
+    text = DOCS.read_text("utf-8")
+    quoted = set(
+        re.findall(
+            r"`((?:pki-acme\.[A-Za-z0-9_-]{43})|(?:[A-Za-z0-9+/]{43}=)"
+            r"|(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))`",
+            text,
+        )
+    )
+
+    assert quoted
+    assert quoted <= _known_ids()
