@@ -117,16 +117,28 @@ DISTINCT_ALIASES = 100_000
 def _login_stream(
     logins: int, distinct: int, seed: int
 ) -> tuple[list[str], list[str]]:
-    """Return (mount choice per login, alias name per login), seeded."""
+    """Return (mount kind, alias name) per login, seeded.
+
+    Exactly *distinct* alias keys (mount, lower-cased name), each logging
+    in at least once; a tenth of the logins use the upper-case spelling, as
+    replayed audit logs have them.
+    """
     rng = random.Random(seed)
-    names = [f"user-{rng.getrandbits(48):012x}" for _ in range(distinct)]
-    # Every alias appears at least once; the rest are uniform repeats, some
-    # with another case, as replayed audit logs have them.
-    stream = names + [rng.choice(names) for _ in range(logins - distinct)]
+    keys = [
+        (
+            "ldap" if i % 4 == 0 else "userpass",
+            f"user-{i:06d}-{rng.getrandbits(24):06x}",
+        )
+        for i in range(distinct)
+    ]
+    stream = keys + [rng.choice(keys) for _ in range(logins - distinct)]
     rng.shuffle(stream)
-    stream = [n.upper() if i % 10 == 0 else n for i, n in enumerate(stream)]
-    mounts = ["userpass" if i % 4 else "ldap" for i in range(logins)]
-    return mounts, stream
+    mounts = [mount for mount, _ in stream]
+    names = [
+        name.upper() if i % 10 == 0 else name
+        for i, (_, name) in enumerate(stream)
+    ]
+    return mounts, names
 
 
 @pytest.fixture(scope="module")

@@ -665,6 +665,7 @@ class IdentityStore:
         "_group_aliases",
         "_group_names",
         "_groups",
+        "_login_memo",
         "_login_policies",
         "_merged",
         "_mount_paths",
@@ -707,6 +708,9 @@ class IdentityStore:
         self._login_policies: dict[
             tuple[tuple[str, ...], bool], tuple[str, ...]
         ] = {}
+        # The last result of each alias's logins, reused while nothing
+        # changes (see login); a cache, not state, so not in snapshots.
+        self._login_memo: dict[AliasId, LoginResult] = {}
         root = Namespace.root()
         self._put_namespace(root, self._token_mount_for(root))
 
@@ -1149,14 +1153,42 @@ class IdentityStore:
                     alias = attrs.evolve(alias, metadata=new_metadata)
                 else:
                     new_metadata = None
-        token_policies = self._sanitized_login_policies(
-            policies, no_default_policy=no_default_policy
+        requested = (
+            policies if isinstance(policies, tuple) else tuple(policies)
         )
-        if token_policies == (ROOT_POLICY,):
-            _fail("login-root-token", "policies", token_policies)
-        for policy in token_policies:
-            if policy in WRAPPING_POLICIES:
-                _fail("policy-not-assignable", "policies", policy)
+        token_policies = self._login_policies.get(
+            (requested, no_default_policy)
+        )
+        if token_policies is None:
+            token_policies = self._checked_login_policies(
+                requested, no_default_policy=no_default_policy
+            )
+        reported = (
+            group_aliases
+            if isinstance(group_aliases, tuple)
+            else tuple(group_aliases)
+        )
+        refresh = entity is not None and (
+            bool(reported) or entity.id in self._entity_groups
+        )
+        # A repeated login that changes nothing returns the same result
+        # object: replays then cost a few lookups, no new frozen objects.
+        reusable = (
+            alias is not None
+            and not (created or refresh or new_metadata)
+            and at is None
+            and accessor is None
+        )
+        if reusable and alias is not None:
+            cached = self._login_memo.get(alias.id)
+            if (
+                cached is not None
+                and cached.alias is alias
+                and cached.entity is entity
+                and cached.token.policies is token_policies
+                and cached.token.type is token_type
+            ):
+                return cached
         token = Token(
             namespace_id=mount.namespace_id,
             policies=token_policies,
@@ -1174,37 +1206,35 @@ class IdentityStore:
                 self._put_alias(alias)
             elif new_metadata is not None:
                 self._put_alias(alias)
-            reported = (
-                group_aliases
-                if isinstance(group_aliases, tuple)
-                else tuple(group_aliases)
-            )
-            if reported or self._entity_groups.get(entity.id):
+            if refresh:
                 valid_groups = self._refresh_external_groups(
                     entity.id, reported, mount_accessor
                 )
-        return LoginResult(
+        result = LoginResult(
             token=token,
             entity=entity,
             alias=alias,
             created=created,
             group_aliases=valid_groups,
         )
+        if reusable and alias is not None:
+            self._login_memo[alias.id] = result
+        return result
 
-    def _sanitized_login_policies(
-        self, policies: Iterable[str], *, no_default_policy: bool
+    def _checked_login_policies(
+        self, requested: tuple[str, ...], *, no_default_policy: bool
     ) -> tuple[str, ...]:
-        requested = (
-            policies if isinstance(policies, tuple) else tuple(policies)
+        """Sanitize, check and cache the policies a login grants."""
+        token_policies = sanitize_policies(
+            requested, add_default=not no_default_policy
         )
-        key = (requested, no_default_policy)
-        cached = self._login_policies.get(key)
-        if cached is None:
-            cached = sanitize_policies(
-                requested, add_default=not no_default_policy
-            )
-            self._login_policies[key] = cached
-        return cached
+        if token_policies == (ROOT_POLICY,):
+            _fail("login-root-token", "policies", token_policies)
+        for policy in token_policies:
+            if policy in WRAPPING_POLICIES:
+                _fail("policy-not-assignable", "policies", policy)
+        self._login_policies[(requested, no_default_policy)] = token_policies
+        return token_policies
 
     def _new_login_entity(
         self, mount: AuthMount, alias_name: str, metadata: Metadata
@@ -3144,6 +3174,7 @@ class IdentityStore:
         )
 
     def _drop_alias(self, alias_id: AliasId) -> None:
+        self._login_memo.pop(alias_id, None)
         alias = self._aliases.pop(alias_id)
         del self._alias_keys[(alias.mount_accessor, _fold(alias.name))]
         del self._entity_aliases[alias.canonical_id][alias.mount_accessor]
