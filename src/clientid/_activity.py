@@ -16,6 +16,8 @@ import math
 from array import array
 from typing import TYPE_CHECKING, Final, final
 
+import attrs
+
 from ._count import Count
 from ._export import ExportRecord
 from ._hll import HyperLogLog
@@ -61,6 +63,7 @@ DEFAULT_LG_K: Final = 14
 #: Vault's label for clients recorded without a mount accessor.
 NO_MOUNT_ACCESSOR_LABEL: Final = "no mount accessor (pre-1.10 upgrade?)"
 
+_UTC: Final = dt.UTC
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _TYPES: Final = tuple(ClientType)
 _STD_DEVS: Final = (1, 2, 3)
@@ -181,9 +184,7 @@ class _Month:
 
     __slots__ = (
         "created",
-        "dirty",
         "first_used",
-        "ids",
         "index",
         "members",
         "sketches",
@@ -192,45 +193,90 @@ class _Month:
 
     def __init__(self) -> None:
         # Exact tier: the first record of each client, in record order.
+        # The index maps a client ID to its slot in the arrays; slots are
+        # handed out in insertion order and never removed, so iterating the
+        # index (insertion-ordered by the language, not by hash) walks the
+        # slots in order.
         self.index: dict[str, int] = {}
-        self.ids: list[str] = []
-        self.slot_group: array[int] = array("q")
+        self.slot_group: array[int] = array("i")
         self.created: array[int] = array("q")
         self.first_used: array[int] = array("q")
-        # Group number -> client IDs; a dirty group may hold stale entries.
-        self.members: dict[int, list[str]] = {}
-        self.dirty: set[int] = set()
+        # Group number -> the IDs attributed to it.  Sets, not lists: a
+        # union of sets reuses their stored hashes and never touches the
+        # strings, which is what makes a report fast.
+        self.members: dict[int, set[str]] = {}
         # Sketch tier: set once the month passed its exact limit.
         self.sketches: dict[int, HyperLogLog] | None = None
 
-    def clean(self) -> None:
-        """Drop stale and duplicate entries from dirty groups."""
-        for group in sorted(self.dirty):
-            index = self.index
-            slot_group = self.slot_group
-            self.members[group] = [
-                client_id
-                for client_id in dict.fromkeys(self.members[group])
-                if slot_group[index[client_id]] == group
-            ]
-        self.dirty.clear()
+    def insert(
+        self, client_id: str, group: int, created: int, used: int
+    ) -> int:
+        """Add a client's first record; return the month's size."""
+        slot = len(self.index)
+        self.index[client_id] = slot
+        self.slot_group.append(group)
+        self.created.append(created)
+        self.first_used.append(used)
+        members = self.members.get(group)
+        if members is None:
+            self.members[group] = {client_id}
+        else:
+            members.add(client_id)
+        return slot + 1
+
+    def reattribute(
+        self, slot: int, client_id: str, group: int, created: int, used: int
+    ) -> None:
+        """Replace a client's record by an earlier one."""
+        old = self.slot_group[slot]
+        if old != group:
+            self.slot_group[slot] = group
+            self.members[old].discard(client_id)
+            self.members.setdefault(group, set()).add(client_id)
+        self.created[slot] = created
+        self.first_used[slot] = used
+
+    def check(self, exact_limit: int | None) -> None:
+        """Raise AssertionError if an invariant of the month is broken."""
+        if self.sketches is not None:
+            _require(not self.index)
+            return
+        size = len(self.index)
+        _require(len(self.slot_group) == size)
+        _require(len(self.created) == size)
+        _require(len(self.first_used) == size)
+        for slot, client_id in enumerate(self.index):
+            _require(self.index[client_id] == slot)
+            _require(client_id in self.members[self.slot_group[slot]])
+        _require(sum(map(len, self.members.values())) == size)
+        for group, members in self.members.items():
+            for client_id in members:
+                _require(self.slot_group[self.index[client_id]] == group)
+        _require(exact_limit is None or size <= exact_limit)
 
     def to_sketches(self, lg_k: int) -> None:
         """Replace the exact tier by one sketch per group."""
-        self.clean()
         sketches: dict[int, HyperLogLog] = {}
         for group, members in sorted(self.members.items()):
             if members:
                 sketch = HyperLogLog(lg_k)
-                sketch.update(members)
+                sketch.update(sorted(members))
                 sketches[group] = sketch
         self.sketches = sketches
         self.index = {}
-        self.ids = []
-        self.slot_group = array("q")
+        self.slot_group = array("i")
         self.created = array("q")
         self.first_used = array("q")
         self.members = {}
+
+
+def _add_to_sketch(
+    sketches: dict[int, HyperLogLog], group: int, client_id: str, lg_k: int
+) -> None:
+    sketch = sketches.get(group)
+    if sketch is None:
+        sketch = sketches[group] = HyperLogLog(lg_k)
+    sketch.add(client_id)
 
 
 class _Tally:
@@ -353,6 +399,8 @@ class ActivityLog:
         "_exact_limit",
         "_group_numbers",
         "_groups",
+        "_last_key",
+        "_last_month",
         "_lg_k",
         "_months",
         "_mounts",
@@ -388,8 +436,12 @@ class ActivityLog:
             self.add_mount(mount)
         self._months: dict[int, _Month] = {}
         self._groups: list[_Group] = []
-        self._group_numbers: dict[_Group, int] = {}
+        self._group_numbers: dict[
+            tuple[NamespaceId, MountAccessor | None, ClientType], int
+        ] = {}
         self._newest: int | None = None
+        self._last_key = -1
+        self._last_month = _Month()
         self._discarded = 0
 
     def __repr__(self) -> str:
@@ -495,53 +547,45 @@ class ActivityLog:
 
         Runtime: O(1) amortised.
         """
-        _check_aware("at", at)
-        used = _micros(at)
-        if token_creation_time is None:
-            created = used
-        else:
-            created = _micros(
+        # The common case (an aware UTC datetime, the month of the previous
+        # record, a client already seen) avoids every call it can.
+        if type(at) is not dt.datetime or at.tzinfo is not _UTC:
+            at = _check_aware("at", at).astimezone(_UTC)
+        delta = at - _EPOCH
+        used = (delta.days * 86_400 + delta.seconds) * 1_000_000 + (
+            delta.microseconds
+        )
+        created = (
+            used
+            if token_creation_time is None
+            else _micros(
                 _check_aware("token_creation_time", token_creation_time)
             )
-        key = _month_key(at)
-        month = self._month_for(key)
-        if month is None:
-            self._discarded += 1
-            return
-        group = self._group_number(client)
+        )
+        key = at.year * 12 + at.month - 1
+        if key == self._last_key:
+            month = self._last_month
+        else:
+            found = self._month_for(key)
+            if found is None:
+                self._discarded += 1
+                return
+            month = found
+        group_key = (client.namespace_id, client.mount_accessor, client.type)
+        group = self._group_numbers.get(group_key)
+        if group is None:
+            group = self._new_group(client)
         client_id: str = client.id
         if month.sketches is not None:
-            sketch = month.sketches.get(group)
-            if sketch is None:
-                sketch = month.sketches[group] = HyperLogLog(self._lg_k)
-            sketch.add(client_id)
+            _add_to_sketch(month.sketches, group, client_id, self._lg_k)
             return
         slot = month.index.get(client_id)
         if slot is None:
-            month.index[client_id] = len(month.ids)
-            month.ids.append(client_id)
-            month.slot_group.append(group)
-            month.created.append(created)
-            month.first_used.append(used)
-            members = month.members.get(group)
-            if members is None:
-                month.members[group] = [client_id]
-            else:
-                members.append(client_id)
-            if (
-                self._exact_limit is not None
-                and len(month.ids) > self._exact_limit
-            ):
+            size = month.insert(client_id, group, created, used)
+            if self._exact_limit is not None and size > self._exact_limit:
                 month.to_sketches(self._lg_k)
         elif used < month.first_used[slot]:
-            old = month.slot_group[slot]
-            if old != group:
-                month.slot_group[slot] = group
-                month.members.setdefault(group, []).append(client_id)
-                month.dirty.add(old)
-                month.dirty.add(group)
-            month.created[slot] = created
-            month.first_used[slot] = used
+            month.reattribute(slot, client_id, group, created, used)
 
     def record_event(self, event: ClientEvent) -> None:
         """
@@ -602,18 +646,20 @@ class ActivityLog:
         month = self._months.get(key)
         if month is None:
             month = self._months[key] = _Month()
+        # Only this method drops months, and it always re-points the cache,
+        # so the cached month is never one that was dropped.
+        self._last_key = key
+        self._last_month = month
         return month
 
-    def _group_number(self, client: Client) -> int:
-        group: _Group = (
-            client.namespace_id,
-            client.mount_accessor or "",
-            client.type,
+    def _new_group(self, client: Client) -> int:
+        number = len(self._groups)
+        self._group_numbers[
+            (client.namespace_id, client.mount_accessor, client.type)
+        ] = number
+        self._groups.append(
+            (client.namespace_id, client.mount_accessor or "", client.type)
         )
-        number = self._group_numbers.get(group)
-        if number is None:
-            number = self._group_numbers[group] = len(self._groups)
-            self._groups.append(group)
         return number
 
     # -- labels and scope ----------------------------------------------
@@ -759,7 +805,7 @@ class ActivityLog:
                 continue
             if month.sketches is not None:
                 raise SketchedMonthError(_month_start(key))
-            for slot, client_id in enumerate(month.ids):
+            for slot, client_id in enumerate(month.index):
                 if client_id in exported:
                     continue
                 namespace, accessor, client_type = self._groups[
@@ -829,32 +875,22 @@ class ActivityLog:
     def _check(self) -> None:
         """Assert every internal invariant (for tests)."""
         _require(len(self._groups) == len(self._group_numbers))
-        for number, key_of_group in enumerate(self._groups):
-            _require(self._group_numbers[key_of_group] == number)
+        _require(len(self._groups) == len(self._group_numbers))
+        for (
+            namespace,
+            accessor,
+            client_type,
+        ), number in self._group_numbers.items():
+            _require(
+                self._groups[number]
+                == (namespace, accessor or "", client_type)
+            )
+        if self._last_key in self._months:
+            _require(self._months[self._last_key] is self._last_month)
         for key, month in self._months.items():
             if self._retention is not None and self._newest is not None:
                 _require(key >= self._newest - self._retention)
-            if month.sketches is not None:
-                _require(not month.ids)
-                _require(not month.index)
-                continue
-            size = len(month.ids)
-            _require(len(month.index) == size)
-            _require(len(month.slot_group) == size)
-            _require(len(month.created) == size)
-            _require(len(month.first_used) == size)
-            for slot, client_id in enumerate(month.ids):
-                _require(month.index[client_id] == slot)
-                group = month.slot_group[slot]
-                _require(client_id in month.members[group])
-            for group, members in month.members.items():
-                if group not in month.dirty:
-                    _require(len(set(members)) == len(members))
-                    for client_id in members:
-                        slot = month.index[client_id]
-                        _require(month.slot_group[slot] == group)
-            if self._exact_limit is not None:
-                _require(size <= self._exact_limit)
+            month.check(self._exact_limit)
 
 
 class _ReportBuilder:
@@ -869,6 +905,13 @@ class _ReportBuilder:
         self.lg_k = log._lg_k  # noqa: SLF001
         self.visible = log._visible_namespaces(scope)  # noqa: SLF001
         self.groups = log._groups  # noqa: SLF001
+        # Each group's parts over the range, month by month.
+        self.exact_parts: dict[int, list[set[str]]] = {}
+        self.sketch_parts: dict[int, list[HyperLogLog]] = {}
+        # Every client seen so far, and a sketch of them once a sketched
+        # month made new-client counts estimates.
+        self.seen: set[str] = set()
+        self.seen_sketch: HyperLogLog | None = None
 
     def is_visible(self, group: int) -> bool:
         return self.visible is None or self.groups[group][0] in self.visible
@@ -876,74 +919,96 @@ class _ReportBuilder:
     def build(
         self, first: int, last: int, limit: int | None
     ) -> ActivityReport:
-        log = self.log
-        # Per group: the union over the range, exact and/or sketched.
-        tallies: dict[int, _Tally] = {}
-        seen: set[str] = set()
-        seen_sketch: HyperLogLog | None = None
         months: list[MonthActivity] = []
         for key in range(first, last + 1):
-            month = log._months.get(key)  # noqa: SLF001
+            month = self.log._months.get(key)  # noqa: SLF001
             counts: dict[int, Count] = {}
             new: dict[int, Count] = {}
-            if month is not None and month.sketches is None:
-                month.clean()
-                # A set per group: exact and disjoint within the month.
-                sets = {
-                    group: set(members)
-                    for group, members in sorted(month.members.items())
-                    if members and self.is_visible(group)
-                }
-                for group, ids in sets.items():
-                    tallies.setdefault(group, _Tally()).exact |= ids
-                    counts[group] = exact_count(len(ids))
-                if seen_sketch is None:
-                    fresh: list[set[str]] = []
-                    for group, ids in sets.items():
-                        unseen = ids - seen
-                        new[group] = exact_count(len(unseen))
-                        fresh.append(unseen)
-                    for unseen in fresh:
-                        seen |= unseen
-                else:
-                    seen_sketch = self._estimate_new(
-                        seen_sketch,
-                        {
-                            g: (sorted(ids), counts[g])
-                            for g, ids in sets.items()
-                        },
-                        new,
-                    )
-            elif month is not None and month.sketches is not None:
-                sketches = {
-                    group: sketch
-                    for group, sketch in sorted(month.sketches.items())
-                    if self.is_visible(group)
-                }
-                for group, sketch in sketches.items():
-                    tallies.setdefault(group, _Tally()).add_sketch(sketch)
-                    counts[group] = _estimated(sketch, self.std_devs)
-                if seen_sketch is None:
-                    seen_sketch = HyperLogLog(self.lg_k)
-                    seen_sketch.update(sorted(seen))
-                seen_sketch = self._estimate_new(
-                    seen_sketch,
-                    {g: (s, counts[g]) for g, s in sketches.items()},
-                    new,
-                )
+            if month is None:
+                pass
+            elif month.sketches is None:
+                self._add_exact_month(month, counts, new)
+            else:
+                self._add_sketched_month(month.sketches, counts, new)
             months.append(self._month(key, counts, new))
+        tallies = self._tallies()
         by_namespace = self._by_namespace(tallies)
         kept = by_namespace if limit is None else by_namespace[:limit]
-        total = add_client_counts(ns.counts for ns in kept)
+        exact_seen = self.seen if self.seen_sketch is None else None
         return ActivityReport(
             start_time=_month_start(first),
             end_time=_month_end(last),
             namespace_id=self.scope,
-            total=total,
-            distinct=self._distinct(tallies),
+            total=add_client_counts(ns.counts for ns in kept),
+            distinct=self._distinct(tallies, exact_seen),
             by_namespace=kept,
             months=tuple(months),
         )
+
+    def _add_exact_month(
+        self, month: _Month, counts: dict[int, Count], new: dict[int, Count]
+    ) -> None:
+        parts = [
+            (group, members)
+            for group, members in sorted(month.members.items())
+            if members and self.is_visible(group)
+        ]
+        for group, members in parts:
+            self.exact_parts.setdefault(group, []).append(members)
+            counts[group] = exact_count(len(members))
+        if self.seen_sketch is None:
+            # Groups are disjoint within a month, so the growth of the set
+            # of clients seen so far is each group's new clients.
+            seen = self.seen
+            for group, members in parts:
+                before = len(seen)
+                seen |= members
+                new[group] = exact_count(len(seen) - before)
+        else:
+            self.seen_sketch = self._estimate_new(
+                self.seen_sketch,
+                {g: (sorted(members), counts[g]) for g, members in parts},
+                new,
+            )
+
+    def _add_sketched_month(
+        self,
+        month_sketches: dict[int, HyperLogLog],
+        counts: dict[int, Count],
+        new: dict[int, Count],
+    ) -> None:
+        sketches = {
+            group: sketch
+            for group, sketch in sorted(month_sketches.items())
+            if self.is_visible(group)
+        }
+        for group, sketch in sketches.items():
+            self.sketch_parts.setdefault(group, []).append(sketch)
+            counts[group] = _estimated(sketch, self.std_devs)
+        if self.seen_sketch is None:
+            self.seen_sketch = HyperLogLog(self.lg_k)
+            self.seen_sketch.update(sorted(self.seen))
+        self.seen_sketch = self._estimate_new(
+            self.seen_sketch,
+            {g: (s, counts[g]) for g, s in sketches.items()},
+            new,
+        )
+
+    def _tallies(self) -> dict[int, _Tally]:
+        """Each group's union over the range, taken group by group."""
+        tallies: dict[int, _Tally] = {}
+        for group in sorted({*self.exact_parts, *self.sketch_parts}):
+            tally = tallies[group] = _Tally()
+            exact = self.exact_parts.get(group, [])
+            if len(exact) == 1:
+                # Shared with the month, never mutated: tallies are only
+                # read or copied.
+                tally.exact = exact[0]
+            elif exact:
+                tally.exact = exact[0].union(*exact[1:])
+            for sketch in self.sketch_parts.get(group, ()):
+                tally.add_sketch(sketch)
+        return tallies
 
     def _estimate_new(
         self,
@@ -1087,24 +1152,25 @@ class _ReportBuilder:
             )
         return _sorted_namespaces(entries)
 
-    def _distinct(self, tallies: dict[int, _Tally]) -> ClientCounts:
+    def _distinct(
+        self, tallies: dict[int, _Tally], seen: set[str] | None
+    ) -> ClientCounts:
+        """Distinct clients per type and overall; *seen* if all exact."""
         std_devs, lg_k = self.std_devs, self.lg_k
-        by_type: dict[ClientType, _Tally] = {}
+        by_type: dict[ClientType, list[_Tally]] = {}
         for group, tally in sorted(tallies.items()):
-            by_type.setdefault(self.groups[group][2], _Tally()).absorb(tally)
-        every = _Tally()
-        for tally in by_type.values():
-            every.absorb(tally)
+            by_type.setdefault(self.groups[group][2], []).append(tally)
         counts = ClientCounts.from_types(
-            {t: tally.count(std_devs, lg_k) for t, tally in by_type.items()}
+            {
+                client_type: _union_count(parts, std_devs, lg_k)
+                for client_type, parts in by_type.items()
+            }
         )
-        return ClientCounts(
-            entity_clients=counts.entity_clients,
-            non_entity_clients=counts.non_entity_clients,
-            acme_clients=counts.acme_clients,
-            secret_syncs=counts.secret_syncs,
-            clients=every.count(std_devs, lg_k),
-        )
+        if seen is not None:
+            every = exact_count(len(seen))
+        else:
+            every = _union_count(list(tallies.values()), std_devs, lg_k)
+        return attrs.evolve(counts, clients=every)
 
 
 def _require(condition: bool) -> None:  # noqa: FBT001
