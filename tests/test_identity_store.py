@@ -539,7 +539,7 @@ def test_identity_errors_pickle_with_rule_field_and_value(store):
     with pytest.raises(InvalidRequestError) as info:
         store.create_entity(name="e", policies=["root"])
 
-    copy = pickle.loads(pickle.dumps(info.value))  # noqa: S301
+    copy = pickle.loads(pickle.dumps(info.value))
 
     assert (copy.rule, copy.field, copy.value) == (
         "policies-root",
@@ -1130,7 +1130,7 @@ def test_replays_are_identical_under_any_hash_seed():
     The same operations give the same snapshot under different hash seeds.
     """
     outputs = [
-        subprocess.run(  # noqa: S603 (our own interpreter and script)
+        subprocess.run(
             [sys.executable, "-c", _REPLAY],
             env={"PYTHONHASHSEED": seed},
             capture_output=True,
@@ -1200,3 +1200,125 @@ def test_vault_world_example_counts_its_clients(capsys):
     out = capsys.readouterr().out
     assert "total      8 distinct clients" in out
     assert "non-entity-token" in out
+
+
+def test_add_namespace_accepts_a_namespace_object(store):
+    """
+    A hand-built Namespace is added as it is, with its token mount.
+    """
+    namespace = Namespace(
+        id=NamespaceId("team1"), path="team/", parent_id=ROOT
+    )
+
+    added = store.add_namespace(namespace)
+
+    assert added == namespace
+    assert store.token_mount(namespace.id).namespace_id == namespace.id
+
+
+def test_add_namespace_refuses_a_wrong_parent(store):
+    """
+    A Namespace whose parent_id is not its path's parent is refused.
+    """
+    store.add_namespace("a", namespace_id=NamespaceId("aaaaa"))
+    wrong = Namespace(id=NamespaceId("bbbbb"), path="a/b/", parent_id=ROOT)
+
+    with pytest.raises(InvalidRequestError) as info:
+        store.add_namespace(wrong)
+
+    assert info.value.rule == "namespace-parent-missing"
+
+
+def test_add_mount_adds_a_hand_built_mount(store):
+    """
+    add_mount takes an AuthMount with its own accessor.
+    """
+    mount = AuthMount(
+        accessor=MountAccessor("auth_userpass_0000aaaa"),
+        type="userpass",
+        path="auth/userpass/",
+    )
+
+    store.add_mount(mount)
+    result = store.login(mount.accessor, "alice")
+
+    assert store.mount(mount.accessor) == mount
+    assert result.token.mount_accessor == mount.accessor
+
+
+@pytest.mark.parametrize(
+    ("mount", "rule"),
+    [
+        (
+            AuthMount(
+                accessor=MountAccessor("x"), type="t", path="auth/token/"
+            ),
+            "mount-path-taken",
+        ),
+        (
+            AuthMount(
+                accessor=MountAccessor("x"),
+                type="t",
+                path="auth/t/",
+                namespace_id=NamespaceId("nope"),
+            ),
+            "namespace-unknown",
+        ),
+    ],
+)
+def test_add_mount_refuses_taken_paths_and_unknown_namespaces(
+    store, mount, rule
+):
+    """
+    add_mount refuses a taken path or a missing namespace.
+    """
+    with pytest.raises(IdentityError) as info:
+        store.add_mount(mount)
+
+    assert info.value.rule == rule
+
+
+def test_add_mount_refuses_a_taken_accessor(store):
+    """
+    Two mounts cannot share an accessor.
+    """
+    accessor = store.token_mount().accessor
+    mount = AuthMount(accessor=accessor, type="userpass", path="auth/up/")
+
+    with pytest.raises(InvalidRequestError) as info:
+        store.add_mount(mount)
+
+    assert info.value.rule == "mount-accessor-taken"
+
+
+def test_repeated_login_reuses_its_result_until_something_changes(store):
+    """
+    A repeat login returns the same result object; a change rebuilds it.
+    """
+    accessor = _userpass(store)
+    first = store.login(accessor, "alice", policies=["p"])
+    assert first.entity is not None
+
+    again = store.login(accessor, "ALICE", policies=("p",))
+    store.update_entity(first.entity.id, policies=["e"])
+    changed = store.login(accessor, "alice", policies=("p",))
+
+    assert again is not first
+    assert store.login(accessor, "alice", policies=("p",)) is changed
+    assert again.token == first.token
+    assert changed.entity is not None
+    assert changed.entity.policies == ("e",)
+
+
+def test_group_policy_mode_accepts_vaults_strings(store):
+    """
+    effective_policies takes the mode's Vault string too, and no other.
+    """
+    token = store.login(_userpass(store), "alice").token
+
+    policies = store.effective_policies(token, mode="any")
+    with pytest.raises(InvalidRequestError) as info:
+        store.effective_policies(token, mode="everywhere")
+
+    assert policies.policies == ("default",)
+    assert info.value.rule == "policy-mode-invalid"

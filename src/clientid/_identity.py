@@ -383,6 +383,10 @@ IDENTITY_RULES: Final[Mapping[str, tuple[_Kind, str]]] = {
         "token credential backend cannot be disabled",
     ),
     "role-unknown": (_NF, 'unknown role "{value}"'),
+    "policy-mode-invalid": (
+        _IR,
+        'invalid group policy application mode "{value}"',
+    ),
     # Reads.
     "entity-not-found": (_NF, 'no entity with ID "{value}"'),
     "entity-name-not-found": (_NF, 'no entity named "{value}"'),
@@ -489,6 +493,15 @@ def _expect(condition: bool, invariant: str) -> None:  # noqa: FBT001
     if not condition:
         msg = f"identity store invariant broken: {invariant}"
         raise AssertionError(msg)
+
+
+def _policy_mode(
+    value: GroupPolicyApplication | str,
+) -> GroupPolicyApplication:
+    for member in GroupPolicyApplication:
+        if value in {member, member.value}:
+            return member
+    _fail("policy-mode-invalid", "mode", value)
 
 
 def _reject_root(policies: tuple[str, ...]) -> None:
@@ -847,14 +860,18 @@ class IdentityStore:
     # ----------------------------------------------------------------------
 
     def add_namespace(
-        self, path: str, *, namespace_id: NamespaceId | None = None
+        self,
+        path: str | Namespace,
+        *,
+        namespace_id: NamespaceId | None = None,
     ) -> Namespace:
         """
         Create a namespace below an existing one, with its token mount.
 
         Args:
-            path: The namespace's full path, e.g. ``"ns1/child"``; a leading
-                ``/`` is dropped and a trailing ``/`` added.
+            path: The namespace's full path, e.g. ``"ns1/child"`` (a leading
+                ``/`` is dropped and a trailing ``/`` added), or a
+                :class:`~clientid.Namespace` to add as it is.
             namespace_id: Its ID; by default five base62 characters derived
                 from the path.
 
@@ -863,8 +880,14 @@ class IdentityStore:
 
         Raises:
             InvalidRequestError: If the path is malformed or reserved, the
-                parent does not exist, or the path or ID is taken.
+                parent does not exist or is not the given ``parent_id``, or
+                the path or ID is taken.
         """
+        expected_parent: NamespaceId | None = None
+        if isinstance(path, Namespace):
+            namespace_id = path.id
+            expected_parent = path.parent_id
+            path = path.path
         canonical = path.removeprefix("/")
         if canonical and not canonical.endswith("/"):
             canonical += "/"
@@ -877,7 +900,7 @@ class IdentityStore:
             _fail("namespace-exists", "path", canonical)
         parent_path = "".join(s + "/" for s in segments[:-1])
         parent_id = self._namespace_paths.get(parent_path)
-        if parent_id is None:
+        if parent_id is None or expected_parent not in {None, parent_id}:
             _fail("namespace-parent-missing", "path", canonical)
         if namespace_id is None:
             namespace_id = self._mint_namespace_id(canonical)
@@ -1019,6 +1042,22 @@ class IdentityStore:
         )
         self._put_mount(mount)
         return mount
+
+    def add_mount(self, mount: AuthMount) -> None:
+        """
+        Add an auth mount given as a model object (accessor chosen).
+
+        Raises:
+            InvalidRequestError: If the accessor or the path is taken, or
+                the mount claims a namespace's ``auth/token/`` path.
+            NotFoundError: If its namespace does not exist.
+        """
+        self._require_namespace(mount.namespace_id)
+        if (mount.namespace_id, mount.path) in self._mount_paths:
+            _fail("mount-path-taken", "path", mount.path)
+        if mount.accessor in self._mounts or mount.accessor in self._retired:
+            _fail("mount-accessor-taken", "accessor", mount.accessor)
+        self._put_mount(mount)
 
     def disable_auth(self, accessor: MountAccessor) -> None:
         """
@@ -2789,7 +2828,7 @@ class IdentityStore:
         return client_for_token(token)
 
     def client_for_request(
-        self, token: Token, namespace_id: NamespaceId
+        self, token: Token, request_namespace_id: NamespaceId
     ) -> Client | None:
         """
         Return the client a request with *token* in a namespace counts as.
@@ -2802,14 +2841,14 @@ class IdentityStore:
                 token's subtree, or as :meth:`client_for_token`.
             NotFoundError: If the request namespace does not exist.
         """
-        self._check_usable(token, namespace_id)
+        self._check_usable(token, request_namespace_id)
         return client_for_token(token)
 
     def effective_policies(
         self,
         token: Token,
         *,
-        mode: GroupPolicyApplication = (
+        mode: GroupPolicyApplication | str = (
             GroupPolicyApplication.WITHIN_NAMESPACE_HIERARCHY
         ),
         existing_policies: Mapping[NamespaceId, Collection[str]] | None = None,
@@ -2825,7 +2864,8 @@ class IdentityStore:
 
         Args:
             token: The token of the request.
-            mode: Vault's group policy application mode.
+            mode: Vault's group policy application mode, or its value
+                (``"within_namespace_hierarchy"``, ``"any"``).
             existing_policies: The ACL policies that exist, per namespace;
                 a group policy of another namespace that does not exist is
                 dropped, as in Vault.  ``None`` treats every policy as
@@ -2841,6 +2881,7 @@ class IdentityStore:
 
         See: https://developer.hashicorp.com/vault/api-docs/system/config-group-policy-application
         """
+        mode = _policy_mode(mode)
         entity = self._check_usable(token, token.namespace_id)
         token_ns = self._namespaces[token.namespace_id]
         identity: dict[NamespaceId, list[str]] = {}
