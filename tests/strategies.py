@@ -27,6 +27,7 @@ from clientid import (
     GroupAlias,
     GroupId,
     GroupType,
+    IdentityState,
     Metadata,
     MountAccessor,
     Namespace,
@@ -52,6 +53,7 @@ __all__ = [
     "group_aliases",
     "group_ids",
     "groups",
+    "identity_states",
     "metadata",
     "model_objects",
     "mount_accessors",
@@ -296,3 +298,140 @@ model_objects = st.one_of(
     acme_orders,
     clients,
 )
+
+
+_HEX8 = st.text("0123456789abcdef", min_size=8, max_size=8)
+
+
+@st.composite
+def identity_states(draw: st.DrawFn) -> IdentityState:
+    """
+    Draw a consistent identity store state.
+
+    Every namespace has a parent and its ``auth/token/`` mount; every alias
+    belongs to an entity of its mount's namespace with a unique key; groups
+    hold entities of their namespace; external groups may have one alias.
+    Names are ASCII and numbered, so they are unique without case games.
+    """
+    namespaces = [Namespace.root()]
+    ns_ids = draw(
+        st.lists(
+            st.text(_ALNUM, min_size=5, max_size=5).filter(
+                lambda ns: ns != ROOT_NAMESPACE_ID
+            ),
+            max_size=3,
+            unique=True,
+        )
+    )
+    for index, ns_id in enumerate(ns_ids):
+        parent = draw(st.sampled_from(namespaces))
+        namespaces.append(
+            Namespace(
+                id=NamespaceId(ns_id),
+                path=f"{parent.path}ns{index}/",
+                parent_id=parent.id,
+            )
+        )
+    accessors = iter(
+        draw(st.lists(_HEX8, min_size=20, max_size=20, unique=True))
+    )
+    mounts = [
+        AuthMount(
+            accessor=MountAccessor(f"auth_token_{next(accessors)}"),
+            type="token",
+            path="auth/token/",
+            namespace_id=ns.id,
+        )
+        for ns in namespaces
+    ]
+    for index in range(draw(st.integers(0, 3))):
+        ns = draw(st.sampled_from(namespaces))
+        mounts.append(
+            AuthMount(
+                accessor=MountAccessor(f"auth_userpass_{next(accessors)}"),
+                type="userpass",
+                path=f"auth/userpass{index}/",
+                namespace_id=ns.id,
+                local=draw(st.booleans()),
+            )
+        )
+    ids = iter(
+        draw(st.lists(st.uuids(), min_size=40, max_size=40, unique=True))
+    )
+    entities = [
+        Entity(
+            id=EntityId(str(next(ids))),
+            name=f"entity-{index}",
+            namespace_id=draw(st.sampled_from(namespaces)).id,
+            policies=draw(policies.map(lambda p: tuple(sorted(set(p))))),
+            metadata=draw(metadata),
+            disabled=draw(st.booleans()),
+        )
+        for index in range(draw(st.integers(0, 5)))
+    ]
+    aliases: list[EntityAlias] = []
+    for entity in entities:
+        local_mounts = [
+            m for m in mounts if m.namespace_id == entity.namespace_id
+        ]
+        chosen = draw(
+            st.lists(st.sampled_from(local_mounts), unique=True, max_size=2)
+        )
+        aliases.extend(
+            EntityAlias(
+                id=AliasId(str(next(ids))),
+                canonical_id=entity.id,
+                mount_accessor=mount.accessor,
+                name=f"user-{entity.name}-{mount.accessor}",
+                namespace_id=entity.namespace_id,
+            )
+            for mount in chosen
+        )
+    groups: list[Group] = []
+    group_aliases: list[GroupAlias] = []
+    for index in range(draw(st.integers(0, 3))):
+        ns = draw(st.sampled_from(namespaces))
+        members = [e.id for e in entities if e.namespace_id == ns.id]
+        group = Group(
+            id=GroupId(str(next(ids))),
+            name=f"group-{index}",
+            namespace_id=ns.id,
+            type=draw(st.sampled_from(GroupType)),
+            policies=draw(policies.map(lambda p: tuple(sorted(set(p))))),
+            member_entity_ids=tuple(
+                draw(st.lists(st.sampled_from(members), unique=True))
+                if members
+                else ()
+            ),
+        )
+        groups.append(group)
+        if group.type is GroupType.EXTERNAL and draw(st.booleans()):
+            mount = draw(
+                st.sampled_from([m for m in mounts if m.namespace_id == ns.id])
+            )
+            group_aliases.append(
+                GroupAlias(
+                    id=AliasId(str(next(ids))),
+                    canonical_id=group.id,
+                    mount_accessor=mount.accessor,
+                    name=f"team-{index}",
+                    namespace_id=ns.id,
+                )
+            )
+    roles = [
+        TokenRole(
+            name=f"role-{index}",
+            namespace_id=draw(st.sampled_from(namespaces)).id,
+            allowed_policies=draw(policies),
+        )
+        for index in range(draw(st.integers(0, 2)))
+    ]
+    return IdentityState(
+        namespaces=tuple(namespaces),
+        mounts=tuple(mounts),
+        entities=tuple(entities),
+        entity_aliases=tuple(aliases),
+        groups=tuple(groups),
+        group_aliases=tuple(group_aliases),
+        token_roles=tuple(roles),
+    )
