@@ -65,6 +65,8 @@ _VALUE_BASE: Final = 129
 #: A hash below ``1 << (128 - v)`` has value above ``v``; this bound lets
 #: every hash through (coupon mode, or right after a merge).
 _NO_LIMIT: Final = 1 << 128
+#: What the fast path sees instead of registers outside fresh HLL mode.
+_COLD: Final = b""
 #: DataSketches ignores empty strings; this is the hash they would have.
 _EMPTY_HASH: Final = datasketches_hash128("")
 
@@ -114,7 +116,7 @@ _HARMONIC: Final = tuple(
 )
 
 #: Items hashed per batch in :meth:`HyperLogLog.update`.
-_CHUNK: Final = 4096
+_CHUNK: Final = 1024
 
 # clientid's own binary format.
 _MAGIC: Final = 0xC1
@@ -336,6 +338,10 @@ class HyperLogLog:
     _num_at_cur_min: int = attrs.field(eq=False)
     _limit: int = attrs.field(eq=False)
     _stale: bool = attrs.field(eq=False)
+    # The registers while add's inline fast path may use them (HLL mode,
+    # derived state fresh), else empty; and the slot mask.
+    _hot: bytes | bytearray = attrs.field(eq=False)
+    _mask: int = attrs.field(eq=False)
 
     def __init__(self, lg_k: int = DEFAULT_LG_K) -> None:
         _check_lg_k(lg_k)
@@ -350,6 +356,8 @@ class HyperLogLog:
         self._num_at_cur_min = 0
         self._limit = _NO_LIMIT
         self._stale = False
+        self._hot = _COLD
+        self._mask = 0
 
     def __repr__(self) -> str:
         if self._registers:
@@ -387,9 +395,15 @@ class HyperLogLog:
             hashed = murmur3_x64_128_ascii(client_id, DATASKETCHES_SEED)
         else:
             hashed = _hash_text(client_id)
-        # Most hashes cannot raise the smallest register: one comparison.
+        # Most hashes cannot raise the smallest register: one comparison;
+        # most of the rest cannot raise their own register: one lookup.
         if hashed < self._limit:
-            self._insert(hashed)
+            registers = self._hot
+            if not registers or (
+                _VALUE_BASE - hashed.bit_length()
+                > registers[hashed & self._mask]
+            ):
+                self._insert(hashed)
 
     def add_hash(self, first: int, second: int) -> None:
         """
@@ -426,27 +440,30 @@ class HyperLogLog:
         """
         items = iter(client_ids)
         while chunk := list(islice(items, _CHUNK)):
-            # Empty strings are skipped, as DataSketches skips them.
-            present = filter(None, chunk)
+            # One C-level pass proves the whole chunk ASCII (so safe for
+            # mmh3's str path); empty strings are skipped at the rare
+            # register update, by their hash.
             if "".join(chunk).isascii():
                 hashes = map(
-                    murmur3_x64_128_ascii, present, repeat(DATASKETCHES_SEED)
+                    murmur3_x64_128_ascii, chunk, repeat(DATASKETCHES_SEED)
                 )
             else:
-                hashes = map(_hash_text, present)
+                hashes = map(_hash_text, chunk)
             self._update_hashes(hashes)
 
     def _update_coupons(self, hashes: Iterator[int]) -> bool:
         """Feed hashes in coupon mode; tell whether the sketch promoted."""
         insert = self._insert_coupon
         for hashed in hashes:
-            insert(hashed, check_empty=False)
+            insert(hashed, check_empty=True)
             if self._registers:
                 return True
         return False
 
     # One flat loop with everything in locals is the fast path of ingest.
-    def _update_hashes(self, hashes: Iterator[int]) -> None:  # noqa: C901, PLR0912
+    def _update_hashes(  # noqa: C901, PLR0912, PLR0915
+        self, hashes: Iterator[int]
+    ) -> None:
         if not self._registers and not self._update_coupons(hashes):
             return
         if self._stale:
@@ -462,6 +479,7 @@ class HyperLogLog:
         hip = self._hip
         kxq0 = self._kxq0
         kxq1 = self._kxq1
+        empty = _EMPTY_HASH
         try:
             for hashed in hashes:
                 if hashed >= limit:
@@ -475,6 +493,8 @@ class HyperLogLog:
                     value = _MAX_VALUE
                     if old == _MAX_VALUE:
                         continue
+                if hashed == empty:
+                    continue
                 # DataSketches adds to HIP before it updates the kxq sums.
                 if in_order:
                     hip += k / (kxq0 + kxq1)
@@ -590,6 +610,8 @@ class HyperLogLog:
         self._num_at_cur_min = num_at_cur_min
         self._limit = 1 << (128 - cur_min)
         self._stale = False
+        self._hot = registers
+        self._mask = len(registers) - 1
 
     # ----------------------------------------------------------------
     # Estimates.
@@ -686,6 +708,8 @@ class HyperLogLog:
         clone._num_at_cur_min = self._num_at_cur_min
         clone._limit = self._limit
         clone._stale = self._stale
+        clone._hot = clone._registers if self._hot else _COLD
+        clone._mask = self._mask
         return clone
 
     def union(self, *others: HyperLogLog) -> HyperLogLog:
@@ -728,8 +752,7 @@ class HyperLogLog:
         self._lg_k = lg_k
         if self._registers:
             self._registers = bytearray(_fold_registers(self._registers, lg_k))
-            self._stale = True
-            self._limit = _NO_LIMIT
+            self._mark_stale()
         elif len(self._coupons) > _coupon_limit(lg_k):
             self._promote()
 
@@ -758,8 +781,13 @@ class HyperLogLog:
                     _fold_registers(source._registers, self._lg_k),
                 )
             )
+        self._mark_stale()
+
+    def _mark_stale(self) -> None:
+        """Defer the O(k) rebuild of derived state until it is needed."""
         self._stale = True
         self._limit = _NO_LIMIT
+        self._hot = _COLD
 
     def _settle(self) -> None:
         """Mark an HLL-mode merge result out of order, as DataSketches does."""
@@ -953,6 +981,7 @@ class HyperLogLog:
             assert self._hip == 0.0
             assert not self._out_of_order
             assert self._limit == _NO_LIMIT
+            assert not self._hot
             for coupon in self._coupons:
                 assert 0 < coupon >> _KEY_BITS <= _MAX_VALUE
             return
@@ -967,7 +996,10 @@ class HyperLogLog:
             assert self._hip == 0.0
         if self._stale:
             assert self._limit == _NO_LIMIT
+            assert not self._hot
             return
+        assert self._hot is registers
+        assert self._mask == len(registers) - 1
         kxq0 = sum(_INVERSE_POWERS[v] for v in registers if v < _HALF_VALUE)
         kxq1 = sum(_INVERSE_POWERS[v] for v in registers if v >= _HALF_VALUE)
         assert self._kxq0 == kxq0
