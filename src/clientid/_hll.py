@@ -65,6 +65,9 @@ _VALUE_BASE: Final = 129
 #: A hash below ``1 << (128 - v)`` has value above ``v``; this bound lets
 #: every hash through (coupon mode, or right after a merge).
 _NO_LIMIT: Final = 1 << 128
+#: ``_RAISES[v]``: the hashes below it have a value above ``v`` (none can
+#: raise a register at the cap), so one comparison replaces ``bit_length``.
+_RAISES: Final = (*(1 << (128 - value) for value in range(63)), 0)
 #: What the fast path sees instead of registers outside fresh HLL mode.
 _COLD: Final = b""
 #: DataSketches ignores empty strings; this is the hash they would have.
@@ -399,9 +402,9 @@ class HyperLogLog:
         # most of the rest cannot raise their own register: one lookup.
         if hashed < self._limit:
             registers = self._hot
-            if not registers or (
-                _VALUE_BASE - hashed.bit_length()
-                > registers[hashed & self._mask]
+            if (
+                not registers
+                or hashed < _RAISES[registers[hashed & self._mask]]
             ):
                 self._insert(hashed)
 
@@ -461,7 +464,7 @@ class HyperLogLog:
         return False
 
     # One flat loop with everything in locals is the fast path of ingest.
-    def _update_hashes(  # noqa: C901, PLR0912, PLR0915
+    def _update_hashes(  # noqa: C901, PLR0912
         self, hashes: Iterator[int]
     ) -> None:
         if not self._registers and not self._update_coupons(hashes):
@@ -480,21 +483,16 @@ class HyperLogLog:
         kxq0 = self._kxq0
         kxq1 = self._kxq1
         empty = _EMPTY_HASH
+        raises = _RAISES
         try:
             for hashed in hashes:
                 if hashed >= limit:
                     continue
                 slot = hashed & mask
-                value = _VALUE_BASE - hashed.bit_length()
                 old = registers[slot]
-                if value <= old:
+                if hashed >= raises[old] or hashed == empty:
                     continue
-                if value > _MAX_VALUE:
-                    value = _MAX_VALUE
-                    if old == _MAX_VALUE:
-                        continue
-                if hashed == empty:
-                    continue
+                value = min(_VALUE_BASE - hashed.bit_length(), _MAX_VALUE)
                 # DataSketches adds to HIP before it updates the kxq sums.
                 if in_order:
                     hip += k / (kxq0 + kxq1)
