@@ -771,14 +771,16 @@ class HyperLogLog:
                 slot = coupon & mask
                 registers[slot] = max(registers[slot], coupon >> _KEY_BITS)
         else:
-            if not self._registers:
-                self._promote()
-            self._registers = bytearray(
-                _max_registers(
-                    self._registers,
-                    _fold_registers(source._registers, self._lg_k),
+            folded = _fold_registers(source._registers, self._lg_k)
+            if not self._registers and not self._coupons:
+                # An empty sketch takes the registers as they are.
+                self._registers = bytearray(folded)
+            else:
+                if not self._registers:
+                    self._promote()
+                self._registers = bytearray(
+                    _max_registers(self._registers, folded)
                 )
-            )
         self._mark_stale()
 
     def _mark_stale(self) -> None:
