@@ -517,7 +517,9 @@ class ClientCounter:
 
     def _add_unseen(self, client_id: str) -> None:
         """Count an ID that is not in _seen (the slow path of add)."""
-        _check_client_id(client_id)
+        # Non-empty ASCII is by far the common case: check it inline.
+        if not (client_id and client_id.isascii()):
+            _check_client_id(client_id)
         exact = self._exact
         if exact is None:
             seen = self._seen
@@ -526,7 +528,7 @@ class ClientCounter:
                 seen.clear()
             seen.add(client_id)
             self._unhashed.append(client_id)
-        elif len(exact) < self._exact_limit:
+        elif len(self._seen) < self._exact_limit:
             exact.add(client_id)
         else:
             # Build the sketch before changing anything, so that an error
