@@ -4,6 +4,7 @@ Tests for counting: ``Count``, ``ClientCounter`` and ``DistinctCounter``.
 
 from __future__ import annotations
 
+import pickle
 import random
 import struct
 
@@ -487,6 +488,20 @@ class TestClientCounterUnion:
         counter.merge(counter)
 
         assert list(counter.client_ids()) == ["a"]
+
+
+class TestClientCounterPickle:
+    @pytest.mark.parametrize("exact_limit", [0, 10])
+    def test_pickles(self, exact_limit):
+        """
+        A counter survives pickling, exact or estimated, invariants intact.
+        """
+        counter = ClientCounter(["a", "b"], exact_limit=exact_limit, lg_k=8)
+
+        restored = pickle.loads(pickle.dumps(counter))
+        restored._check()
+
+        assert restored == counter
 
 
 class TestClientCounterEquality:

@@ -189,7 +189,7 @@ class TestExactClientSet:
         """
         exact = ExactClientSet(["b", "a"])
 
-        restored = pickle.loads(pickle.dumps(exact))  # noqa: S301
+        restored = pickle.loads(pickle.dumps(exact))
 
         assert exact == restored
         restored._check()
