@@ -1214,7 +1214,8 @@ class IdentityStore:
         # object: replays then cost a few lookups, no new frozen objects.
         reusable = (
             alias is not None
-            and not (created or refresh or new_metadata)
+            and not (created or refresh)
+            and new_metadata is None
             and at is None
             and accessor is None
         )
