@@ -1214,12 +1214,11 @@ class IdentityStore:
         # object: replays then cost a few lookups, no new frozen objects.
         reusable = (
             alias is not None
-            and not (created or refresh)
-            and new_metadata is None
+            and not refresh
             and at is None
             and accessor is None
         )
-        if reusable and alias is not None:
+        if reusable and alias is not None and not created:
             cached = self._login_memo.get(alias.id)
             if (
                 cached is not None
@@ -1258,7 +1257,14 @@ class IdentityStore:
             group_aliases=valid_groups,
         )
         if reusable and alias is not None:
-            self._login_memo[alias.id] = result
+            # The next login of this alias finds the entity, not creates it.
+            self._login_memo[alias.id] = (
+                LoginResult(
+                    token=token, entity=entity, alias=alias, created=False
+                )
+                if created
+                else result
+            )
         return result
 
     def _checked_login_policies(
