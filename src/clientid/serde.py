@@ -373,6 +373,8 @@ def _is_homogeneous_tuple(type_: object) -> bool:
 
 
 def _is_metadata(type_: object) -> bool:
+    # Metadata is a plain alias, so it is recognised by its shape: every
+    # tuple of string pairs in clientid's classes is Vault metadata.
     return bool(type_ == Metadata)
 
 
