@@ -228,7 +228,7 @@ def test_invalid_model_error_pickles():
     """
     error = InvalidModelError("id", "", "must not be empty")
 
-    restored = pickle.loads(pickle.dumps(error))  # noqa: S301
+    restored = pickle.loads(pickle.dumps(error))
 
     assert (restored.field, restored.value, restored.rule) == (
         "id",

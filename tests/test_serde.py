@@ -373,7 +373,7 @@ class TestConverters:
             "print('clientid.serde' in sys.modules, 'cattrs' in sys.modules)"
         )
 
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(
             [sys.executable, "-c", code],
             capture_output=True,
             text=True,

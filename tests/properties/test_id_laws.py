@@ -197,7 +197,7 @@ _PROGRAM = textwrap.dedent(
 
 def _ids_with_hash_seed(seed: str) -> object:
     env = {**os.environ, "PYTHONHASHSEED": seed}
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-c", _PROGRAM],
         capture_output=True,
         text=True,
