@@ -1322,3 +1322,195 @@ def test_group_policy_mode_accepts_vaults_strings(store):
 
     assert policies.policies == ("default",)
     assert info.value.rule == "policy-mode-invalid"
+
+
+def test_alias_names_fold_as_gos_to_lower(store):
+    """
+    Non-ASCII alias names match case-insensitively, İ folding to i.
+    """
+    accessor = _userpass(store)
+    first = store.login(accessor, "\u0130rem")
+
+    again = store.login(accessor, "irem")
+    greek = store.login(accessor, "\u03a3\u039f\u03a6\u0399\u0391")
+
+    assert again.entity == first.entity
+    assert store.login(accessor, "\u03c3\u03bf\u03c6\u03b9\u03b1").entity == (
+        greek.entity
+    )
+
+
+@pytest.mark.parametrize(
+    ("pattern", "alias", "allowed"),
+    [
+        ("build", "build", True),  # no wildcard: exact match only
+        ("build", "build-1", False),
+        ("b*-*-x", "build-web-x", True),  # several wildcards in order
+        ("b*-*-x", "build-web", False),
+        ("*web*", "my-web-app", True),
+        ("a*a", "a", False),  # prefix and suffix must not overlap
+    ],
+)
+def test_entity_alias_globs_match_only_star_wildcards(
+    store, pattern, alias, allowed
+):
+    """
+    allowed_entity_aliases globs support * only, as Vault's glob does.
+    """
+    store.add_token_role(
+        TokenRole(name="r", allowed_entity_aliases=(pattern,))
+    )
+
+    if allowed:
+        token = store.create_token(
+            ROOT_TOKEN, role_name="r", entity_alias=alias
+        )
+        assert token.entity_id is not None
+    else:
+        with pytest.raises(InvalidRequestError) as info:
+            store.create_token(ROOT_TOKEN, role_name="r", entity_alias=alias)
+        assert info.value.rule == "token-entity-alias-not-allowed"
+
+
+def test_valid_metadata_is_stored_sorted(store):
+    """
+    Metadata within Vault's limits is kept as sorted pairs.
+    """
+    entity = store.create_entity(name="e", metadata={"b": "2", "a/=+_-": "1"})
+
+    assert entity.metadata == (("a/=+_-", "1"), ("b", "2"))
+
+
+def test_merge_keeping_the_targets_alias_deletes_the_sources(store):
+    """
+    Keeping the target's alias deletes the from-entity's clashing alias.
+    """
+    accessor = _userpass(store)
+    a = store.login(accessor, "a")
+    b = store.login(accessor, "b")
+    assert a.entity is not None
+    assert b.entity is not None
+    assert a.alias is not None
+    assert b.alias is not None
+
+    store.merge_entities(
+        a.entity.id, [b.entity.id], conflicting_alias_ids_to_keep=[a.alias.id]
+    )
+
+    assert store.entity_aliases(a.entity.id) == (a.alias,)
+    with pytest.raises(NotFoundError):
+        store.alias(b.alias.id)
+
+
+def test_deleting_a_merge_target_denies_merged_away_tokens(store):
+    """
+    Tokens of IDs merged into a deleted entity are denied too.
+    """
+    accessor = _userpass(store)
+    a = store.create_entity(name="a")
+    old = store.login(accessor, "b").token
+    assert old.entity_id is not None
+    store.merge_entities(a.id, [old.entity_id])
+
+    store.delete_entity(a.id)
+
+    with pytest.raises(PermissionDeniedError) as info:
+        store.client_for_token(old)
+    assert info.value.rule == "token-entity-missing"
+
+
+def test_updating_an_alias_with_its_own_data_is_a_no_op(store):
+    """
+    update_entity_alias with nothing new changes nothing.
+    """
+    alias = store.create_entity_alias(
+        mount_accessor=_userpass(store), name="a"
+    )
+    before = store.snapshot()
+
+    same = store.update_entity_alias(alias.id, canonical_id=alias.canonical_id)
+
+    assert same == alias
+    assert before == store.snapshot()
+
+
+def test_nameless_groups_get_generated_names(store):
+    """
+    Groups created without a name get distinct group_ names.
+    """
+    one = store.create_group()
+    two = store.create_group()
+
+    assert one.name != two.name
+    assert one.name.startswith("group_")
+    assert store.group_by_name(one.name.upper()) == one
+
+
+def test_re_adding_an_existing_subgroup_changes_nothing(store):
+    """
+    Listing a subgroup that is already a child keeps its parent list.
+    """
+    child = store.create_group(name="c")
+    parent = store.create_group(name="p", member_group_ids=[child.id])
+
+    store.update_group(parent.id, member_group_ids=[child.id])
+
+    assert store.group(child.id).parent_group_ids == (parent.id,)
+
+
+def test_group_updates_from_another_namespace_are_denied(store):
+    """
+    Updating a group from another namespace is permission denied.
+    """
+    group = store.create_group(name="g")
+    ns1 = store.add_namespace("ns1").id
+
+    with pytest.raises(PermissionDeniedError) as info:
+        store.update_group(group.id, namespace_id=ns1, policies=["x"])
+
+    assert info.value.rule == "group-other-namespace"
+
+
+def test_group_alias_updates_from_another_namespace_are_denied(store):
+    """
+    Updating a group alias from another namespace is permission denied.
+    """
+    alias = store.create_group_alias(mount_accessor=_userpass(store), name="g")
+    ns1 = store.add_namespace("ns1").id
+
+    with pytest.raises(PermissionDeniedError) as info:
+        store.update_group_alias(alias.id, namespace_id=ns1, name="h")
+
+    assert info.value.rule == "group-alias-other-namespace"
+    assert store.group_alias(alias.id) == alias
+
+
+def test_entity_alias_repost_from_another_namespace_is_denied():
+    """
+    Re-posting an alias whose namespace differs from the request is denied.
+    """
+    store = IdentityStore()
+    accessor = store.enable_auth("userpass").accessor
+    store.create_entity_alias(mount_accessor=accessor, name="a")
+    ns1 = store.add_namespace("ns1", namespace_id=NamespaceId("nsone")).id
+    # A hand-built state whose mount moved namespaces after the alias was
+    # made: the only way this guard of Vault's can fire.
+    state = store.snapshot()
+    moved = IdentityStore.from_snapshot(
+        attrs.evolve(
+            state,
+            mounts=tuple(
+                attrs.evolve(m, namespace_id=ns1)
+                if m.accessor == accessor
+                else m
+                for m in state.mounts
+            ),
+        )
+    )
+
+    with pytest.raises(PermissionDeniedError) as info:
+        moved.create_entity_alias(
+            mount_accessor=accessor, name="A", namespace_id=ns1
+        )
+
+    assert info.value.rule == "alias-other-namespace"
