@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from clientid import (
     IDENTITY_RULES,
@@ -1514,3 +1516,34 @@ def test_entity_alias_repost_from_another_namespace_is_denied():
         )
 
     assert info.value.rule == "alias-other-namespace"
+
+
+@given(
+    logins=st.lists(
+        st.tuples(
+            st.sampled_from(["userpass", "ldap"]),
+            st.sampled_from(["alice", "Alice", "bob", "BOB", "carol", "dan"]),
+        ),
+        max_size=12,
+    ),
+    seed=st.randoms(use_true_random=False),
+)
+def test_login_order_does_not_change_the_resulting_entities(logins, seed):
+    """
+    Replaying the same logins in another order yields the same entities.
+    """
+
+    def replay(order: list[tuple[str, str]]) -> tuple[object, ...]:
+        store = IdentityStore()
+        mounts = {
+            kind: store.enable_auth(kind).accessor
+            for kind in ("userpass", "ldap")
+        }
+        for kind, name in order:
+            store.login(mounts[kind], name)
+        return store.snapshot().entities
+
+    shuffled = list(logins)
+    seed.shuffle(shuffled)
+
+    assert replay(logins) == replay(shuffled)
