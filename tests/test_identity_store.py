@@ -1547,3 +1547,15 @@ def test_login_order_does_not_change_the_resulting_entities(logins, seed):
     seed.shuffle(shuffled)
 
     assert replay(logins) == replay(shuffled)
+
+
+def test_repr_counts_what_the_store_holds(store):
+    """
+    The repr summarises the store without dumping it.
+    """
+    store.login(_userpass(store), "alice")
+
+    assert repr(store) == (
+        "<IdentityStore: 1 namespaces, 2 mounts, 1 entities, 1 aliases,"
+        " 0 groups>"
+    )

@@ -727,6 +727,13 @@ class IdentityStore:
         root = Namespace.root()
         self._put_namespace(root, self._token_mount_for(root))
 
+    def __repr__(self) -> str:
+        return (
+            f"<IdentityStore: {len(self._namespaces)} namespaces,"
+            f" {len(self._mounts)} mounts, {len(self._entities)} entities,"
+            f" {len(self._aliases)} aliases, {len(self._groups)} groups>"
+        )
+
     # ----------------------------------------------------------------------
     # Snapshots.
     # ----------------------------------------------------------------------
