@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from array import array
-from typing import TYPE_CHECKING, Final, final
+from typing import TYPE_CHECKING, Final, cast, final
 
 import attrs
 
@@ -891,6 +891,109 @@ class ActivityLog:
             if self._retention is not None and self._newest is not None:
                 _require(key >= self._newest - self._retention)
             month.check(self._exact_limit)
+
+    # -- sketches counted elsewhere ------------------------------------
+
+    def record_sketch(
+        self,
+        month: dt.date,
+        *,
+        namespace_id: NamespaceId,
+        mount_accessor: MountAccessor | None,
+        client_type: ClientType,
+        sketch: HyperLogLog | bytes | bytearray,
+    ) -> None:
+        """
+        Record one group's clients of a month as a sketch made elsewhere.
+
+        For counts made on another machine, such as Spark's
+        ``hll_sketch_agg(client_id)`` grouped by month, namespace, mount and
+        client type: *sketch* stands for the distinct clients attributed to
+        (*namespace_id*, *mount_accessor*, *client_type*) in the month of
+        *month*.  The month is held as sketches from then on, as when it
+        passes its exact limit: records it already holds are sketched per
+        group first, and a sketch for a group that has one is merged into
+        it (a union: a client in both counts once).  Counts that touch the
+        month are estimates with bounds, and :meth:`export` refuses it.
+
+        First-record-wins cannot be enforced across sketches: a client in
+        the sketches of two groups counts in both, so per-namespace counts,
+        month counts and ``total`` can exceed the exact ones, while
+        ``distinct`` (a union of every sketch) cannot.
+
+        A sketch with a larger lg_k than the log's is down-sampled to the
+        log's; one with a smaller lg_k keeps it, and so do the unions it
+        enters.  An empty sketch records nothing.  A sketch for a month
+        outside retention is discarded and counts as one discarded record.
+
+        Args:
+            month: Any instant (timezone-aware) or date in the month.
+            namespace_id: The namespace the clients are attributed to.
+            mount_accessor: Their mount, or ``None`` for none.
+            client_type: Their client type.
+            sketch: A :class:`~clientid.HyperLogLog` (copied) or an Apache
+                DataSketches HLL image, as Spark's ``hll_sketch_agg``
+                writes it.
+
+        Raises:
+            InvalidModelError: *month* is not a date or an aware datetime,
+                *namespace_id* or *mount_accessor* is empty, *client_type*
+                is not a :class:`~clientid.ClientType`, or *sketch* is
+                neither a sketch nor bytes.
+            DecodeError: *sketch* is bytes but not a DataSketches HLL image.
+
+        Runtime: O(2**lg_k).
+        """
+        key = _check_month_bound("month", month)
+        # A stand-in client checks the attribution with Client's own
+        # validators and keys the group exactly as record() keys it.
+        stand_in = Client(
+            id=ClientId("-"),
+            type=self._checked_type(client_type),
+            namespace_id=namespace_id,
+            mount_accessor=mount_accessor,
+        )
+        stored = HyperLogLog(self._lg_k)
+        stored.merge(self._loaded_sketch(sketch))
+        if stored.is_empty():
+            return
+        stored_month = self._month_for(key)
+        if stored_month is None:
+            self._discarded += 1
+            return
+        if stored_month.sketches is None:
+            stored_month.to_sketches(self._lg_k)
+        # to_sketches() always leaves a dict behind.
+        sketches = cast("dict[int, HyperLogLog]", stored_month.sketches)
+        group = self._group_numbers.get(
+            (namespace_id, mount_accessor, client_type)
+        )
+        if group is None:
+            group = self._new_group(stand_in)
+        existing = sketches.get(group)
+        if existing is None:
+            sketches[group] = stored
+        else:
+            existing.merge(stored)
+
+    @staticmethod
+    def _checked_type(client_type: object) -> ClientType:
+        """The client type given to record_sketch(), checked."""
+        if isinstance(client_type, ClientType):
+            return client_type
+        field, rule = "client_type", "must be a ClientType"
+        raise InvalidModelError(field, client_type, rule)
+
+    @staticmethod
+    def _loaded_sketch(sketch: object) -> HyperLogLog:
+        """The sketch given to record_sketch(), decoded if it is bytes."""
+        if isinstance(sketch, HyperLogLog):
+            return sketch
+        if isinstance(sketch, (bytes, bytearray)):
+            return HyperLogLog.from_datasketches(bytes(sketch))
+        field = "sketch"
+        rule = "must be a HyperLogLog or DataSketches HLL image bytes"
+        raise InvalidModelError(field, sketch, rule)
 
 
 class _ReportBuilder:
