@@ -554,6 +554,151 @@ class TestExactLimit:
         """
         error = SketchedMonthError(at(2024, 5))
 
-        copy = pickle.loads(pickle.dumps(error))  # noqa: S301 (own bytes)
+        copy = pickle.loads(pickle.dumps(error))
 
         assert at(2024, 5) == copy.month
+
+
+class TestLabels:
+    @pytest.mark.parametrize(
+        ("namespace_id", "label"),
+        [
+            ("aBc12", 'deleted namespace "aBc12"'),
+            ('a"b', 'deleted namespace "a\\"b"'),
+            ("a\\b", 'deleted namespace "a\\\\b"'),
+            ("a\nb\tc", 'deleted namespace "a\\nb\\tc"'),
+            ("a\x01b", 'deleted namespace "a\\x01b"'),  # Go's \x escape
+            ("a\x85b", 'deleted namespace "a\\u0085b"'),  # non-printable
+            ("a\U000e0001b", 'deleted namespace "a\\U000e0001b"'),
+            ("zoë", 'deleted namespace "zoë"'),  # printable stays as is
+        ],
+    )
+    def test_deleted_namespaces_are_quoted_as_go_quotes(
+        self, namespace_id, label
+    ):
+        """
+        The ID inside a deleted label is quoted as Go's %q quotes it.
+        """
+        log = ActivityLog()
+        log.record(client("e1", namespace_id), at(2024, 5))
+
+        (ns,) = only_month(log, 2024, 5).namespaces
+
+        assert ns.namespace_path == label
+
+
+class TestInternals:
+    def test_an_earlier_record_in_the_same_group_updates_the_times(self):
+        """
+        Re-attribution within one group keeps the group, moves the times.
+        """
+        log = ActivityLog()
+        log.record(client("e1"), at(2024, 5, 9))
+        log.record(
+            client("e1"), at(2024, 5, 2), token_creation_time=at(2024, 4)
+        )
+
+        (record,) = log.export(dt.date(2024, 5, 1), dt.date(2024, 5, 1))
+
+        assert record.client_first_used_time == at(2024, 5, 2)
+        assert record.token_creation_time == at(2024, 4)
+        log._check()
+
+    def test_a_group_emptied_by_re_attribution_is_not_sketched(self):
+        """
+        Falling back skips groups that lost their only client.
+        """
+        log = ActivityLog(exact_limit=2)
+        log.record(client("e1", mount="a1"), at(2024, 5, 9))
+        log.record(client("e1", mount="a2"), at(2024, 5, 2))
+        log.record(client("e2", mount="a2"), at(2024, 5, 3))
+        log.record(client("e3", mount="a2"), at(2024, 5, 3))
+
+        paths = mount_paths(log, 2024, 5)
+
+        assert paths == ['deleted mount; accessor "a2"']
+        log._check()
+
+    def test_a_sketched_month_takes_clients_of_new_groups(self):
+        """
+        After the fallback, a client of a new namespace gets its own sketch.
+        """
+        log = ActivityLog(exact_limit=1)
+        log.record(client("e1"), at(2024, 5))
+        log.record(client("e2"), at(2024, 5))
+        log.record(client("e3", "ns9"), at(2024, 5))
+
+        activity = only_month(log, 2024, 5)
+
+        assert sorted(ns.namespace_id for ns in activity.namespaces) == [
+            "ns9",
+            "root",
+        ]
+
+    def test_two_sketched_months_merge_into_one_estimate(self):
+        """
+        A range over two sketched months unions their sketches.
+        """
+        log = ActivityLog(exact_limit=1)
+        for month in (5, 6):
+            for index in range(3):
+                log.record(client(f"e{index}"), at(2024, month))
+
+        result = log.report(dt.date(2024, 5, 1), dt.date(2024, 6, 1))
+
+        assert result.distinct.clients.lower_bound <= 3
+        assert result.distinct.clients.upper_bound >= 3
+        assert result.months[1].new_clients.counts.clients.lower_bound == 0
+
+    def test_a_scope_that_sees_nothing_of_a_sketched_month_counts_zero(self):
+        """
+        Scoped to a namespace without records, an estimate range is empty.
+        """
+        log = ActivityLog(
+            namespaces=[
+                Namespace(
+                    id=NamespaceId("ns1"),
+                    path="a/",
+                    parent_id=NamespaceId("root"),
+                )
+            ],
+            exact_limit=1,
+        )
+        log.record(client("e1"), at(2024, 5))
+        log.record(client("e2"), at(2024, 5))
+
+        result = log.report(
+            dt.date(2024, 5, 1),
+            dt.date(2024, 5, 1),
+            namespace_id=NamespaceId("ns1"),
+        )
+
+        assert result.distinct.clients.value == 0
+        assert result.by_namespace == ()
+
+    def test_check_detects_a_broken_invariant(self):
+        """
+        _check raises AssertionError when the month's arrays disagree.
+        """
+        log = ActivityLog()
+        log.record(client("e1"), at(2024, 5))
+        log._months[2024 * 12 + 4].created.pop()
+
+        with pytest.raises(AssertionError):
+            log._check()
+
+    def test_non_utc_bounds_are_read_in_utc(self):
+        """
+        A report bound at UTC+2 on the 1st, 01:00, lies in the previous month.
+        """
+        plus_two = dt.timezone(dt.timedelta(hours=2))
+        log = ActivityLog()
+        log.record(client("e1"), at(2024, 4, 30))
+
+        result = log.report(
+            dt.datetime(2024, 5, 1, 1, tzinfo=plus_two),
+            dt.datetime(2024, 5, 1, 1, tzinfo=plus_two),
+        )
+
+        assert result.start_time == at(2024, 4)
+        assert result.distinct.clients.value == 1

@@ -438,3 +438,68 @@ class TestLogExport:
         assert (
             self.log().export(dt.date(2024, 1, 1), dt.date(2024, 12, 1)) == ()
         )
+
+
+class TestExportMounts:
+    """
+    Vault 1.18 takes an entity's mount from its alias, others' from the table.
+    """
+
+    def log(self, *, known: bool) -> ActivityLog:
+        log = ActivityLog(
+            mounts=[
+                AuthMount(
+                    accessor=MountAccessor("auth_up"),
+                    type="userpass",
+                    path="auth/userpass/",
+                )
+            ]
+            if known
+            else []
+        )
+        log.record(
+            Client(
+                id=ClientId("e1"),
+                type=ClientType.ENTITY,
+                mount_accessor=MountAccessor("auth_up"),
+            ),
+            dt.datetime(2025, 1, 5, tzinfo=UTC),
+        )
+        return log
+
+    def export(self, log: ActivityLog, *, alias: bool) -> ExportRecord:
+        (exported,) = log.export(
+            dt.date(2025, 1, 1),
+            dt.date(2025, 1, 1),
+            entities=[Entity(id=EntityId("e1"), name="alice")],
+            aliases=[
+                EntityAlias(
+                    id=AliasId("al1"),
+                    canonical_id=EntityId("e1"),
+                    mount_accessor=MountAccessor("auth_up"),
+                    name="alice",
+                )
+            ]
+            if alias
+            else [],
+        )
+        return exported
+
+    @pytest.mark.parametrize(
+        ("known", "alias", "expected"),
+        [
+            (True, True, ("auth/userpass/", "userpass")),
+            # An entity without an alias on the mount: Vault leaves both blank.
+            (True, False, ("", "")),
+            # The alias's mount is gone: Vault's deleted-mount label.
+            (False, True, ('deleted mount; accessor "auth_up"', "")),
+            (False, False, ("", "")),
+        ],
+    )
+    def test_entity_mount_details(self, known, alias, expected):
+        """
+        Mount path and type follow Vault 1.18's lookup rules.
+        """
+        exported = self.export(self.log(known=known), alias=alias)
+
+        assert (exported.mount_path, exported.mount_type) == expected

@@ -161,6 +161,17 @@ class TestTotals:
         assert counts.is_exact
         assert exact(1) == counts.of_type(ClientType.ACME)
 
+    @pytest.mark.parametrize("client_type", list(ClientType))
+    def test_of_type_reads_the_field_of_each_type(self, client_type):
+        """
+        of_type returns the count of the type asked for, and no other.
+        """
+        counts = ClientCounts.from_types({client_type: exact(7)})
+
+        assert [counts.of_type(t).value for t in ClientType] == [
+            7 if t is client_type else 0 for t in ClientType
+        ]
+
     def test_an_empty_range_counts_zero(self):
         """
         A range without records has zero counts and no namespaces.
@@ -569,3 +580,107 @@ class TestVaultResponse:
         assert len(january["namespaces"]) == 4
         assert january["new_clients"]["counts"]["clients"] == 5
         assert len(january["new_clients"]["namespaces"]) == 4
+
+
+class TestEstimates:
+    """
+    Months past exact_limit hold sketches; their counts are estimates.
+    """
+
+    def log(self) -> ActivityLog:
+        """
+        January exact (30), February sketched (80: 20 old), March exact (10).
+        """
+        log = ActivityLog(exact_limit=50, lg_k=12)
+        for index in range(30):
+            log.record(client(f"c{index}"), at(2024, 1))
+        for index in range(10, 90):
+            log.record(client(f"c{index}", "nsA"), at(2024, 2))
+        for index in range(85, 95):
+            log.record(client(f"c{index}"), at(2024, 3))
+        return log
+
+    @staticmethod
+    def covers(count: Count, truth: int) -> bool:
+        return count.lower_bound <= truth <= count.upper_bound
+
+    def test_a_sketched_months_counts_are_estimates_with_bounds(self):
+        """
+        February's 80 clients lie within the estimate's bounds.
+        """
+        result = report(self.log())
+        february = result.months[1]
+
+        assert not february.counts.is_exact
+        assert self.covers(february.counts.clients, 80)
+        assert result.months[0].counts == ClientCounts.from_types(
+            {ClientType.ENTITY: exact(30)}
+        )
+
+    def test_new_clients_after_a_sketched_month_are_estimates(self):
+        """
+        60 new in February and 5 new in March, both estimated.
+        """
+        months = report(self.log()).months
+
+        assert months[0].new_clients.counts.is_exact
+        assert self.covers(months[1].new_clients.counts.clients, 60)
+        assert self.covers(months[2].new_clients.counts.clients, 5)
+        assert not months[2].new_clients.counts.is_exact
+
+    def test_distinct_and_total_are_estimates_that_cover_the_truth(self):
+        """
+        95 distinct clients; root holds 40, nsA 80, so the total is 120.
+        """
+        result = report(self.log())
+
+        assert not result.is_exact
+        assert self.covers(result.distinct.clients, 95)
+        assert self.covers(result.total.clients, 120)
+        assert {
+            ns.namespace_id: self.covers(ns.counts.clients, truth)
+            for ns, truth in zip(result.by_namespace, (80, 40), strict=True)
+        } == {"nsA": True, "root": True}
+
+    def test_a_range_without_sketched_months_stays_exact(self):
+        """
+        March alone is exact although February fell back.
+        """
+        result = self.log().report(dt.date(2024, 3, 1), dt.date(2024, 3, 1))
+
+        assert result.is_exact
+        assert result.distinct.clients == exact(10)
+
+    def test_clients_recorded_after_the_fallback_are_counted(self):
+        """
+        Nothing is dropped past the limit: February keeps counting.
+        """
+        log = self.log()
+        for index in range(1000, 1100):
+            log.record(client(f"c{index}", "nsA"), at(2024, 2))
+
+        february = report(log).months[1]
+
+        assert self.covers(february.counts.clients, 180)
+
+    def test_a_sketched_month_absorbs_repeats(self):
+        """
+        Recording February's clients again does not change its count.
+        """
+        log = self.log()
+        before = report(log).months[1].counts
+        for index in range(10, 90):
+            log.record(client(f"c{index}", "nsA"), at(2024, 2, 9))
+
+        assert report(log).months[1].counts == before
+
+    def test_the_bounds_widen_with_more_standard_deviations(self):
+        """
+        std_devs=3 bounds contain the std_devs=1 bounds.
+        """
+        narrow = report(self.log(), std_devs=1).distinct.clients
+        wide = report(self.log(), std_devs=3).distinct.clients
+
+        assert (narrow.std_devs, wide.std_devs) == (1, 3)
+        assert wide.lower_bound <= narrow.lower_bound
+        assert narrow.upper_bound <= wide.upper_bound

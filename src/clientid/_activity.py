@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final, cast, final
 
 import attrs
 
-from ._count import Count
+from ._count import ClientCounter, Count
 from ._export import ExportRecord
 from ._hll import HyperLogLog
 from ._ids import (
@@ -72,19 +72,30 @@ _STD_DEVS: Final = (1, 2, 3)
 _Group = tuple[NamespaceId, str, ClientType]
 
 
+# Go's strconv.Quote letter escapes.
+_GO_ESCAPES: Final = {
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+    '"': '\\"',
+    "\\": "\\\\",
+}
+
+
 def _go_quote(text: str) -> str:
-    """Quote a string as Go's ``%q`` does for printable text."""
+    """Quote a string as Go's ``%q`` (``strconv.Quote``) does."""
     out = ['"']
     for char in text:
-        if char in {'"', "\\"}:
-            out.append("\\" + char)
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\t":
-            out.append("\\t")
-        elif char == "\r":
-            out.append("\\r")
-        elif not char.isprintable():
+        escaped = _GO_ESCAPES.get(char)
+        if escaped is not None:
+            out.append(escaped)
+        elif char.isprintable():
+            out.append(char)
+        else:
             code = ord(char)
             if code < 0x80:  # noqa: PLR2004
                 out.append(f"\\x{code:02x}")
@@ -92,8 +103,6 @@ def _go_quote(text: str) -> str:
                 out.append(f"\\u{code:04x}")
             else:
                 out.append(f"\\U{code:08x}")
-        else:
-            out.append(char)
     out.append('"')
     return "".join(out)
 
@@ -124,8 +133,6 @@ def _month_key(moment: dt.datetime) -> int:
 
 
 def _date_month_key(day: dt.date) -> int:
-    if isinstance(day, dt.datetime):
-        return _month_key(day)
     return day.year * 12 + day.month - 1
 
 
@@ -324,16 +331,8 @@ def _union_count(tallies: list[_Tally], std_devs: int, lg_k: int) -> Count:
 
 
 def _estimated(sketch: HyperLogLog, std_devs: int) -> Count:
-    value = round(sketch.estimate())
-    lower = max(0, math.floor(sketch.lower_bound(std_devs)))
-    upper = math.ceil(sketch.upper_bound(std_devs))
-    return Count(
-        value=value,
-        is_exact=False,
-        lower_bound=min(lower, value),
-        upper_bound=max(upper, value),
-        std_devs=std_devs,
-    )
+    # The counter's rounding and bounds rules, shared rather than repeated.
+    return ClientCounter.from_sketch(sketch).count(std_devs)
 
 
 def _estimated_difference(
