@@ -952,8 +952,11 @@ class ActivityLog:
             namespace_id=namespace_id,
             mount_accessor=mount_accessor,
         )
-        stored = HyperLogLog(self._lg_k)
-        stored.merge(self._loaded_sketch(sketch))
+        stored = self._loaded_sketch(sketch).copy()
+        if stored.lg_k > self._lg_k:
+            # A merge into an empty sketch down-samples, as a union does.
+            finer, stored = stored, HyperLogLog(self._lg_k)
+            stored.merge(finer)
         if stored.is_empty():
             return
         stored_month = self._month_for(key)
