@@ -1703,6 +1703,8 @@ class IdentityStore:
                     "canonical_id",
                     canonical_id,
                 )
+            # "An entity cannot have more than one alias for a particular
+            # authentication backend" (Vault's identity docs).
             if mount_accessor in self._entity_aliases[owner.id]:
                 _fail("alias-mount-taken", "canonical_id", canonical_id)
             owner_id = owner.id
