@@ -17,13 +17,18 @@ from __future__ import annotations
 import gc
 import random
 import sys
+import time
 import tracemalloc
 import uuid
 from itertools import accumulate
+from typing import TYPE_CHECKING
 
 import pytest
 
 from clientid import ClientCounter, ExactClientSet
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 datasketches = pytest.importorskip("datasketches")
 
@@ -342,3 +347,92 @@ def test_union_estimated_counters(benchmark, halves):
     )
     result = benchmark(first.union, second)
     assert not result.is_exact
+
+
+# ---------------------------------------------------------------------------
+# Interleaved comparison: ``python benchmarks/test_bench_count.py [rounds]``.
+#
+# pytest-benchmark runs one test after another, so on a shared machine a
+# burst of load can land on one contender only.  This runs the contenders
+# of each group round-robin, rotating the order every round, and reports
+# the fastest round of each: the fairest ratios a busy machine gives.
+# ---------------------------------------------------------------------------
+
+
+def _contenders(
+    ids: list[str], events: list[str]
+) -> dict[str, dict[str, Callable[[], object]]]:
+    def loop_add(target: Callable[[str], object], items: list[str]) -> None:
+        for item in items:
+            target(item)
+
+    def ds_stream() -> None:
+        loop_add(_ds_sketch().update, events)  # type: ignore[attr-defined]
+
+    def counter_stream_add() -> None:
+        loop_add(ClientCounter(lg_k=LG_K).add, events)
+
+    def sketch_stream(exact_limit: int) -> Callable[[], object]:
+        def run() -> object:
+            counter = ClientCounter(exact_limit=exact_limit, lg_k=LG_K)
+            counter.update(events)
+            return counter.count()
+
+        return run
+
+    return {
+        "exact-ingest-1M (peer: set.add loop)": {
+            "set.add loop": lambda: loop_add(set[str]().add, ids),
+            "set(ids)": lambda: set(ids),
+            "ExactClientSet.add loop": lambda: loop_add(
+                ExactClientSet().add, ids
+            ),
+            "ExactClientSet(ids)": lambda: ExactClientSet(ids),
+            "ClientCounter.add loop": lambda: loop_add(
+                ClientCounter(lg_k=LG_K).add, ids
+            ),
+            "ClientCounter(ids)": lambda: ClientCounter(ids, lg_k=LG_K),
+        },
+        "stream-10M-events (peer: datasketches)": {
+            "datasketches hll_sketch.update loop": ds_stream,
+            "set.add loop": lambda: loop_add(set[str]().add, events),
+            "ClientCounter.add loop (exact)": counter_stream_add,
+            "ClientCounter.update (exact)": lambda: ClientCounter(
+                events, lg_k=LG_K
+            ),
+            "ClientCounter.update (exact_limit 65,536)": sketch_stream(65_536),
+            "ClientCounter.update (exact_limit 0)": sketch_stream(0),
+        },
+    }
+
+
+def main(rounds: int) -> None:
+    """Print interleaved timings and ratios for each group."""
+    ids = uuids(DISTINCT, seed=1)
+    rng = random.Random(2)
+    clients = uuids(STREAM_CLIENTS, seed=3)
+    weights = list(
+        accumulate(1 / (rank + 1) ** ZIPF_S for rank in range(len(clients)))
+    )
+    events = rng.choices(clients, cum_weights=weights, k=EVENTS)
+    for group, contenders in _contenders(ids, events).items():
+        best = dict.fromkeys(contenders, float("inf"))
+        names = list(contenders)
+        for round_ in range(rounds):
+            shift = round_ % len(names)
+            for name in names[shift:] + names[:shift]:
+                gc.collect()
+                start = time.perf_counter()
+                contenders[name]()
+                best[name] = min(best[name], time.perf_counter() - start)
+        peer = best[names[0]]
+        print(f"\n{group}, best of {rounds} interleaved rounds")  # noqa: T201
+        for name in names:
+            print(  # noqa: T201
+                f"  {name:45s} {best[name]:8.3f} s   "
+                f"{peer / best[name]:5.2f}x the peer's throughput"
+            )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)

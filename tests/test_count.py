@@ -115,6 +115,17 @@ class TestClientCounterExact:
         assert counter.is_exact
         assert counter.count().value == 10
 
+    def test_repeats_in_a_batch_at_the_limit_count_once(self):
+        """
+        A batch whose repeats fit the limit once de-duplicated stays exact.
+        """
+        counter = ClientCounter(["a"], exact_limit=3)
+
+        counter.update(["b", "c", "b", "c"])
+
+        assert counter.is_exact
+        assert list(counter.client_ids()) == ["a", "b", "c"]
+
     def test_lists_ids_in_sorted_order(self):
         """
         client_ids() yields the IDs sorted while exact.

@@ -540,13 +540,18 @@ class ClientCounter:
 
     def _add_all_unseen(self, unseen: list[str]) -> None:
         """Count a chunk of IDs none of which is in _seen (in order)."""
-        fresh = list(dict.fromkeys(unseen))
-        if not _all_valid(fresh):
+        if not _all_valid(unseen):
             # Count the IDs before the first bad one, then raise for it.
-            for client_id in fresh:
+            for client_id in unseen:
                 self.add(client_id)
             raise AssertionError  # pragma: no cover (add raised)
         exact = self._exact
+        if exact is not None and len(unseen) <= self._exact_limit - len(exact):
+            # Fits even with repeats; the set drops them.
+            exact.update(unseen)
+            return
+        # Repeats within the chunk count once, in order of first arrival.
+        fresh = list(dict.fromkeys(unseen))
         if exact is not None:
             room = self._exact_limit - len(exact)
             if len(fresh) <= room:
