@@ -1024,40 +1024,135 @@ class _ReportBuilder:
     def build(
         self, first: int, last: int, limit: int | None
     ) -> ActivityReport:
-        months: list[MonthActivity] = []
-        for key in range(first, last + 1):
-            month = self.log._months.get(key)  # noqa: SLF001
-            counts: dict[int, Count] = {}
-            new: dict[int, Count] = {}
-            if month is None:
-                pass
-            elif month.sketches is None:
-                self._add_exact_month(month, counts, new)
-            else:
-                self._add_sketched_month(month.sketches, counts, new)
-            months.append(self._month(key, counts, new))
-        tallies = self._tallies()
+        stored = [
+            (key, self.log._months.get(key))  # noqa: SLF001
+            for key in range(first, last + 1)
+        ]
+        distinct: Count | None
+        if all(m is None or m.sketches is None for _, m in stored):
+            months, tallies, distinct = self._exact_range(stored)
+        else:
+            months, tallies, distinct = self._mixed_range(stored)
         by_namespace = self._by_namespace(tallies)
         kept = by_namespace if limit is None else by_namespace[:limit]
-        exact_seen = self.seen if self.seen_sketch is None else None
         return ActivityReport(
             start_time=_month_start(first),
             end_time=_month_end(last),
             namespace_id=self.scope,
             total=add_client_counts(ns.counts for ns in kept),
-            distinct=self._distinct(tallies, exact_seen),
+            distinct=self._distinct(tallies, distinct),
             by_namespace=kept,
             months=tuple(months),
         )
 
-    def _add_exact_month(
-        self, month: _Month, counts: dict[int, Count], new: dict[int, Count]
-    ) -> None:
-        parts = [
+    def _visible_parts(self, month: _Month) -> list[tuple[int, set[str]]]:
+        return [
             (group, members)
             for group, members in sorted(month.members.items())
             if members and self.is_visible(group)
         ]
+
+    def _exact_range(
+        self, stored: list[tuple[int, _Month | None]]
+    ) -> tuple[list[MonthActivity], dict[int, _Tally], Count]:
+        """
+        Count a range of exact months, group by group.
+
+        Each group's union over the range is built month by month in a
+        small set that stays in cache, and its growth is the group's new
+        clients.  That is every client's global first month unless the
+        client appears in several groups over the range; only those
+        clients are then traced month by month across groups.
+        """
+        parts = [
+            [] if month is None else self._visible_parts(month)
+            for _, month in stored
+        ]
+        by_group: dict[int, list[tuple[int, set[str]]]] = {}
+        for index, month_parts in enumerate(parts):
+            for group, members in month_parts:
+                by_group.setdefault(group, []).append((index, members))
+        tallies: dict[int, _Tally] = {}
+        growth: dict[tuple[int, int], int] = {}
+        everyone: set[str] = set()
+        shared: set[str] = set()
+        for group, group_parts in sorted(by_group.items()):
+            tally = tallies[group] = _Tally()
+            if len(group_parts) == 1:
+                # Shared with the month, never mutated: tallies are only
+                # read or copied.
+                index, members = group_parts[0]
+                tally.exact = members
+                growth[index, group] = len(members)
+            else:
+                union: set[str] = set()
+                for index, members in group_parts:
+                    before = len(union)
+                    union |= members
+                    growth[index, group] = len(union) - before
+                tally.exact = union
+            shared |= tally.exact & everyone
+            everyone |= tally.exact
+        if shared:
+            self._trace_shared(parts, shared, growth)
+        months = [
+            self._month(
+                key,
+                {g: exact_count(len(m)) for g, m in month_parts},
+                {g: exact_count(growth[i, g]) for g, _ in month_parts},
+            )
+            for i, ((key, _), month_parts) in enumerate(
+                zip(stored, parts, strict=True)
+            )
+        ]
+        return months, tallies, exact_count(len(everyone))
+
+    @staticmethod
+    def _trace_shared(
+        parts: list[list[tuple[int, set[str]]]],
+        shared: set[str],
+        growth: dict[tuple[int, int], int],
+    ) -> None:
+        """
+        Correct new-client counts for clients seen in several groups.
+
+        A group's growth counted such a client in its first month in that
+        group; it is new only in its first month overall.
+        """
+        seen: set[str] = set()
+        seen_in_group: dict[int, set[str]] = {}
+        for index, month_parts in enumerate(parts):
+            for group, members in month_parts:
+                mine = members & shared
+                if not mine:
+                    continue
+                local = seen_in_group.setdefault(group, set())
+                growth[index, group] += len(mine - seen) - len(mine - local)
+                local |= mine
+            for _, members in month_parts:
+                seen |= members & shared
+
+    def _mixed_range(
+        self, stored: list[tuple[int, _Month | None]]
+    ) -> tuple[list[MonthActivity], dict[int, _Tally], Count | None]:
+        """Count a range with sketched months, month by month."""
+        months: list[MonthActivity] = []
+        for key, month in stored:
+            counts: dict[int, Count] = {}
+            new: dict[int, Count] = {}
+            if month is not None and month.sketches is None:
+                self._add_exact_month(month, counts, new)
+            elif month is not None and month.sketches is not None:
+                self._add_sketched_month(month.sketches, counts, new)
+            months.append(self._month(key, counts, new))
+        exact_seen = self.seen if self.seen_sketch is None else None
+        distinct = None if exact_seen is None else exact_count(len(exact_seen))
+        return months, self._tallies(), distinct
+
+    def _add_exact_month(
+        self, month: _Month, counts: dict[int, Count], new: dict[int, Count]
+    ) -> None:
+        parts = self._visible_parts(month)
         for group, members in parts:
             self.exact_parts.setdefault(group, []).append(members)
             counts[group] = exact_count(len(members))
@@ -1258,9 +1353,9 @@ class _ReportBuilder:
         return _sorted_namespaces(entries)
 
     def _distinct(
-        self, tallies: dict[int, _Tally], seen: set[str] | None
+        self, tallies: dict[int, _Tally], every: Count | None
     ) -> ClientCounts:
-        """Distinct clients per type and overall; *seen* if all exact."""
+        """Distinct clients per type, and overall (*every* if known)."""
         std_devs, lg_k = self.std_devs, self.lg_k
         by_type: dict[ClientType, list[_Tally]] = {}
         for group, tally in sorted(tallies.items()):
@@ -1271,9 +1366,7 @@ class _ReportBuilder:
                 for client_type, parts in by_type.items()
             }
         )
-        if seen is not None:
-            every = exact_count(len(seen))
-        else:
+        if every is None:
             every = _union_count(list(tallies.values()), std_devs, lg_k)
         return attrs.evolve(counts, clients=every)
 
