@@ -304,17 +304,19 @@ def dense(ids: list[str]) -> dict[str, Any]:
     }
 
 
+ESTIMATORS = [
+    ("clientid", HyperLogLog.estimate),
+    ("clientid-merged", HyperLogLog.estimate),
+    ("datasketches", lambda sketch: sketch.get_estimate()),
+    ("hll", lambda sketch: sketch.cardinality()),
+    ("datasketch", lambda sketch: sketch.count()),
+    ("set", len),
+]
+
+
 @pytest.mark.benchmark(group="estimate: dense lg_k 14 sketch")
 @pytest.mark.parametrize(
-    ("library", "call"),
-    [
-        ("clientid", HyperLogLog.estimate),
-        ("clientid-merged", HyperLogLog.estimate),
-        ("datasketches", lambda sketch: sketch.get_estimate()),
-        ("hll", lambda sketch: sketch.cardinality()),
-        ("datasketch", lambda sketch: sketch.count()),
-        ("set", len),
-    ],
+    ("library", "call"), ESTIMATORS, ids=[name for name, _ in ESTIMATORS]
 )
 def test_estimate(benchmark, dense, library, call):
     """

@@ -492,7 +492,9 @@ class HyperLogLog:
                 old = registers[slot]
                 if hashed >= raises[old] or hashed == empty:
                     continue
-                value = min(_VALUE_BASE - hashed.bit_length(), _MAX_VALUE)
+                value = _VALUE_BASE - hashed.bit_length()
+                if value > _MAX_VALUE:  # noqa: PLR1730 - min() is a call.
+                    value = _MAX_VALUE
                 # DataSketches adds to HIP before it updates the kxq sums.
                 if in_order:
                     hip += k / (kxq0 + kxq1)
