@@ -29,6 +29,7 @@ import gc
 import random
 import resource
 import sys
+import time
 import uuid
 from typing import Any
 
@@ -159,10 +160,28 @@ def recorded(per_month: int) -> tuple[list[Client], ActivityLog]:
     return _CACHE[per_month]
 
 
-def _note(benchmark: Any, label: str) -> None:
+def _note(benchmark: Any, label: str, cpu: list[float] | None = None) -> None:
     peak = _peak_rss_mib()
     benchmark.extra_info["peak_rss_mib"] = round(peak)
-    print(f"\n{label}: peak RSS {peak:,.0f} MiB")  # noqa: T201
+    text = f"\n{label}: peak RSS {peak:,.0f} MiB"
+    if cpu:
+        # CPU time of this process only: on a shared machine, wall time
+        # includes waiting for other processes.
+        benchmark.extra_info["cpu_seconds"] = [round(c, 3) for c in cpu]
+        text += f", CPU s per call {', '.join(f'{c:.2f}' for c in cpu)}"
+    print(text)  # noqa: T201
+
+
+def _cpu_timed(function: Any, cpu: list[float]) -> Any:
+    """Wrap *function* so that each call appends its CPU seconds."""
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.process_time()
+        result = function(*args, **kwargs)
+        cpu.append(time.process_time() - start)
+        return result
+
+    return timed
 
 
 @pytest.mark.parametrize("per_month", SIZES)
@@ -176,9 +195,10 @@ def test_record_one_month(benchmark, per_month):
         record_month(log, clients, per_month, 0)
         return log
 
-    log = benchmark.pedantic(run, rounds=1, iterations=1)
+    cpu: list[float] = []
+    log = benchmark.pedantic(_cpu_timed(run, cpu), rounds=1, iterations=1)
 
-    _note(benchmark, f"record {per_month:,} first uses")
+    _note(benchmark, f"record {per_month:,} first uses", cpu)
     assert (
         log.report(FIRST_MONTH, FIRST_MONTH).distinct.clients.value
         == per_month
@@ -223,12 +243,16 @@ def test_peer_set_per_month(benchmark, per_month):
 def test_report_24_months(benchmark, per_month):
     """ActivityLog.report over 24 months of per_month clients each."""
     _, log = recorded(per_month)
+    cpu: list[float] = []
 
     report = benchmark.pedantic(
-        log.report, args=(FIRST_MONTH, LAST_MONTH), rounds=3, iterations=1
+        _cpu_timed(log.report, cpu),
+        args=(FIRST_MONTH, LAST_MONTH),
+        rounds=3,
+        iterations=1,
     )
 
-    _note(benchmark, f"24-month report, {per_month:,} clients a month")
+    _note(benchmark, f"24-month report, {per_month:,} clients a month", cpu)
     expected = per_month + (MONTHS - 1) * (per_month // CHURN)
     assert report.distinct.clients.value == expected
     assert report.is_exact
@@ -261,8 +285,13 @@ def test_peer_distinct_union_24_months(benchmark, per_month):
         for month in range(MONTHS)
     ]
 
+    cpu: list[float] = []
+
     distinct = benchmark.pedantic(
-        lambda: len(set().union(*months)), rounds=3, iterations=1
+        _cpu_timed(lambda: len(set().union(*months)), cpu),
+        rounds=3,
+        iterations=1,
     )
 
+    _note(benchmark, "peer: union of 24 monthly sets", cpu)
     assert distinct == per_month + (MONTHS - 1) * (per_month // CHURN)
