@@ -4,8 +4,8 @@ The activity log: client activity per calendar month, and reports over it.
 Storage is built at record time so that a report is a few set unions, not a
 rescan of every record: each month keeps its first record per client (in
 record order, for exports) and, per attribution group (namespace, mount,
-client type), the list of its client IDs.  A month that grows past
-``exact_limit`` clients replaces its lists by one HyperLogLog sketch per
+client type), the set of its client IDs.  A month that grows past
+``exact_limit`` clients replaces its sets by one HyperLogLog sketch per
 group; reports that touch it are then estimates, with bounds.
 """
 
