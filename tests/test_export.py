@@ -319,6 +319,19 @@ class TestRecordValidation:
 
         assert field == info.value.field
 
+    @pytest.mark.parametrize(
+        "field", ["token_creation_time", "client_first_used_time"]
+    )
+    def test_naive_times_are_rejected(self, field):
+        """
+        Export times are instants: a naive datetime raises for its field.
+        """
+        with pytest.raises(InvalidModelError) as info:
+            record(**{field: dt.datetime(2025, 1, 1)})  # noqa: DTZ001
+
+        assert field == info.value.field
+        assert "timezone-aware" in str(info.value)
+
 
 class TestLogExport:
     def log(self) -> ActivityLog:

@@ -22,7 +22,7 @@ import attrs
 
 from ._ids import ClientId, ClientType, MountAccessor, NamespaceId
 from ._model import Metadata
-from ._validators import non_empty
+from ._validators import aware_datetime, non_empty
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -105,8 +105,8 @@ class ExportRecord:
     mount_accessor: MountAccessor | None = None
     mount_path: str = ""
     mount_type: str = ""
-    token_creation_time: dt.datetime
-    client_first_used_time: dt.datetime
+    token_creation_time: dt.datetime = attrs.field(validator=aware_datetime)
+    client_first_used_time: dt.datetime = attrs.field(validator=aware_datetime)
     entity_name: str = ""
     entity_alias_name: str = ""
     local_entity_alias: bool = False
