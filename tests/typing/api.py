@@ -1,0 +1,81 @@
+"""
+Pin the public API's types: mypy --strict checks this file; nobody runs it.
+
+If a change to clientid's signatures breaks a line here, it breaks users'
+code too, and needs a deliberate decision (and a changelog entry).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, assert_type
+
+import clientid
+from clientid import (
+    ActivityLog,
+    ActivityReport,
+    Client,
+    ClientCounter,
+    ClientId,
+    ClientType,
+    Count,
+    EntityId,
+    ExactClientSet,
+    HyperLogLog,
+    IdentityStore,
+    LoginResult,
+    NamespaceId,
+    Token,
+)
+from clientid.errors import ClientIdError, IdentityError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+token = Token(namespace_id=NamespaceId("root"), policies=("default",))
+assert_type(clientid.client_for_token(token), Client | None)
+assert_type(clientid.non_entity_client_id(["default"], "root"), ClientId)
+assert_type(clientid.sanitize_policies([" Dev "]), tuple[str, ...])
+assert_type(clientid.sanitize_policies([], add_default=False), tuple[str, ...])
+assert_type(ClientType("entity"), ClientType)
+
+store = IdentityStore()
+mount = store.enable_auth("userpass")
+login = store.login(mount.accessor, "alice", policies=["dev"])
+assert_type(login, LoginResult)
+assert_type(login.token, Token)
+assert_type(store.client_for_token(login.token), Client | None)
+
+sketch = HyperLogLog(lg_k=14)
+sketch.add("client")
+assert_type(sketch.estimate(), float)
+assert_type(sketch.upper_bound(2), float)
+assert_type(sketch.union(HyperLogLog()), HyperLogLog)
+assert_type(
+    HyperLogLog.from_datasketches(sketch.to_datasketches()), HyperLogLog
+)
+
+exact = ExactClientSet(["a", "b"])
+assert_type(len(exact), int)
+assert_type("a" in exact, bool)
+
+counter = ClientCounter(exact_limit=10)
+counter.update(["a", "b"])
+assert_type(counter.count(), Count)
+assert_type(counter.count().is_exact, bool)
+assert_type(ClientCounter.from_bytes(counter.to_bytes()), ClientCounter)
+
+log = ActivityLog()
+client = Client(id=ClientId("x"), type=ClientType.ENTITY)
+log.record(client, dt.datetime(2025, 1, 2, tzinfo=dt.UTC))
+report = log.report(dt.date(2025, 1, 1), dt.date(2025, 1, 31))
+assert_type(report, ActivityReport)
+response: Mapping[str, object] = report.to_vault_response()
+
+try:
+    store.delete_entity(EntityId("missing"))
+except IdentityError as error:
+    assert_type(error.rule, str)
+    assert_type(error.http_status, int)
+except ClientIdError as error:
+    assert_type(str(error), str)
