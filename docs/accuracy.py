@@ -10,6 +10,10 @@ and RMSE) per cardinality, as a Markdown table and as JSON for plotting.
 Usage (seeded, deterministic; a few minutes on one core)::
 
     python docs/accuracy.py --trials 32 --out docs/accuracy.json
+
+``--plot docs/accuracy-hll.png`` (needs matplotlib) draws the RMSE curves
+from the JSON given with ``--out``, without re-running the trials if the
+JSON already exists and ``--trials 0`` is given.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import datasketches
 
@@ -78,12 +83,46 @@ def summarize(
     return rows
 
 
+def plot(document: dict[str, Any], path: Path) -> None:
+    """Draw RMSE against cardinality, with the 1.04/sqrt(m) line."""
+    import matplotlib as mpl  # noqa: PLC0415 - optional, docs only.
+
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    rows = document["rows"]
+    ns = [row["n"] for row in rows]
+    figure, axes = plt.subplots(figsize=(7, 4))
+    for key, label, style in [
+        ("clientid_rmse", "clientid (HIP)", "o-"),
+        ("datasketches_rmse", "datasketches (HIP)", "x--"),
+        ("merged_rmse", "clientid merged (composite)", "s-"),
+    ]:
+        axes.plot(ns, [100 * row[key] for row in rows], style, label=label)
+    m = 1 << LG_K
+    axes.axhline(100 * 1.04 / math.sqrt(m), color="grey", linestyle=":")
+    axes.annotate("1.04/sqrt(m)", (ns[0], 100 * 1.04 / math.sqrt(m)))
+    axes.axhline(100 * 0.8326 / math.sqrt(m), color="grey", linestyle="-.")
+    axes.annotate("0.83/sqrt(m)", (ns[0], 100 * 0.8326 / math.sqrt(m)))
+    axes.set_xscale("log")
+    axes.set_xlabel("distinct IDs")
+    axes.set_ylabel("relative RMSE (%)")
+    axes.set_title(f"HyperLogLog lg_k {LG_K}, {document['trials']} trials")
+    axes.legend(loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=32)
     parser.add_argument("--max-n", type=int, default=CHECKPOINTS[-1])
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--plot", type=Path, default=None)
     args = parser.parse_args()
+    if args.trials == 0 and args.out and args.plot:
+        plot(json.loads(args.out.read_text()), args.plot)
+        return
     errors: dict[int, list[tuple[float, float, float]]] = {}
     began = time.perf_counter()
     for trial in range(args.trials):
@@ -123,6 +162,8 @@ def main() -> None:
             "rows": rows,
         }
         args.out.write_text(json.dumps(document, indent=1) + "\n")
+        if args.plot:
+            plot(document, args.plot)
 
 
 if __name__ == "__main__":
