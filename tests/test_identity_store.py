@@ -1559,3 +1559,11 @@ def test_repr_counts_what_the_store_holds(store):
         "<IdentityStore: 1 namespaces, 2 mounts, 1 entities, 1 aliases,"
         " 0 groups>"
     )
+
+
+def test_rule_table_is_read_only():
+    """
+    IDENTITY_RULES cannot be changed by a host.
+    """
+    with pytest.raises(TypeError):
+        IDENTITY_RULES["x"] = (InvalidRequestError, "x")  # type: ignore[index]

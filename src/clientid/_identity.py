@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import re
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar, final
 
 import attrs
@@ -90,10 +91,8 @@ _PD: Final = PermissionDeniedError
 _NF: Final = NotFoundError
 _IN: Final = InternalError
 
-#: Every rule the store enforces: stable rule code → (error class, Vault's
-#: message).  The message is a :meth:`str.format` template over ``value``
-#: and rule-specific fields.  Rule codes never change once released.
-IDENTITY_RULES: Final[Mapping[str, tuple[_Kind, str]]] = {
+# The rule table, behind the read-only IDENTITY_RULES below.
+_RULE_TABLE: Final[dict[str, tuple[_Kind, str]]] = {
     # The alias resolver of logins and of ``entity_alias``.
     "alias-resolver-mount-unknown": (_IN, 'invalid mount accessor "{value}"'),
     "alias-resolver-mount-type": (
@@ -395,6 +394,14 @@ IDENTITY_RULES: Final[Mapping[str, tuple[_Kind, str]]] = {
     "group-name-not-found": (_NF, 'no group named "{value}"'),
     "group-alias-not-found": (_NF, 'no group alias "{value}"'),
 }
+
+#: Every rule the store enforces: stable rule code → (error class, Vault's
+#: message), read-only.  The message is a :meth:`str.format` template over
+#: ``value`` and rule-specific fields.  Rule codes never change once
+#: released.
+IDENTITY_RULES: Final[Mapping[str, tuple[_Kind, str]]] = MappingProxyType(
+    _RULE_TABLE
+)
 
 
 def _fail(rule: str, field: str, value: object, **extra: object) -> NoReturn:
