@@ -26,6 +26,7 @@ from clientid import (
     GroupId,
     GroupType,
     IdentityStore,
+    LoginResult,
     MountAccessor,
     NamespaceId,
     Token,
@@ -89,9 +90,27 @@ class IdentityMachine(RuleBasedStateMachine):
     @rule(mount=picks, name=names, groups=st.lists(names, max_size=2))
     def login(self, mount: int, name: str, groups: list[str]) -> None:
         accessor = self.mounts[mount % len(self.mounts)]
-        self._attempt(
-            lambda: self.store.login(accessor, name, group_aliases=groups)
-        )
+        # A store rebuilt from the snapshot has no cached login results:
+        # the same login must give an equal result and an equal state.
+        before = self.store.snapshot()
+        rebuilt = IdentityStore.from_snapshot(before)
+        expected: LoginResult | None = None
+        try:
+            expected = rebuilt.login(accessor, name, group_aliases=groups)
+        except IdentityError as error:
+            expected_rule = error.rule
+        else:
+            expected_rule = ""
+        try:
+            actual = self.store.login(accessor, name, group_aliases=groups)
+        except IdentityError as error:
+            actual_rule = error.rule
+        else:
+            actual_rule = ""
+            assert actual == expected
+        assert actual_rule == expected_rule
+        expected_state = before if expected_rule else rebuilt.snapshot()
+        assert self.store.snapshot() == expected_state
 
     @rule(name=names, in_ns1=st.booleans(), policies=st.lists(names))
     def create_entity(self, name: str, in_ns1: bool, policies: list[str]):
