@@ -731,6 +731,17 @@ class TestRawHashes:
 
         assert list(sketch._registers[3:8]) == [54, 2, 63, 2, 2]
 
+    def test_batch_path_caps_coupon_values_at_63(self):
+        """
+        In coupon mode, a zero second half also gives value 63.
+        """
+        sketch = HyperLogLog(12)
+
+        sketch._update_hashes(iter([5, 6 | 1 << 64]))
+        sketch._check()
+
+        assert sketch._coupons == {63 << 26 | 5, 63 << 26 | 6}
+
     def test_add_hash_below_every_register_changes_nothing(self):
         """
         A hash that cannot raise the smallest register is dropped early.

@@ -164,6 +164,13 @@ def _coupon_limit(lg_k: int) -> int:
     return 3 << (lg_k - 5)
 
 
+#: :func:`_coupon_limit` by lg_k, for the hot paths.
+_COUPON_LIMITS: Final = tuple(
+    _coupon_limit(lg_k) if lg_k >= MIN_LG_K else 0
+    for lg_k in range(MAX_LG_K + 1)
+)
+
+
 def _cubic(xs: Sequence[float], ys: Sequence[float], x: float) -> float:
     """Lagrange cubic through four points, in DataSketches' operation order."""
     x0, x1, x2, x3 = xs
@@ -456,10 +463,19 @@ class HyperLogLog:
 
     def _update_coupons(self, hashes: Iterator[int]) -> bool:
         """Feed hashes in coupon mode; tell whether the sketch promoted."""
-        insert = self._insert_coupon
+        coupons = self._coupons
+        add = coupons.add
+        most = _COUPON_LIMITS[self._lg_k]
+        empty = _EMPTY_HASH
         for hashed in hashes:
-            insert(hashed, check_empty=True)
-            if self._registers:
+            if hashed == empty:
+                continue
+            value = _VALUE_BASE - hashed.bit_length()
+            if value > _MAX_VALUE:  # noqa: PLR1730 - min() is a call.
+                value = _MAX_VALUE
+            add(value << _KEY_BITS | hashed & _KEY_MASK)
+            if len(coupons) > most:
+                self._promote()
                 return True
         return False
 
@@ -535,13 +551,12 @@ class HyperLogLog:
             self._raise_register(slot, value)
 
     def _insert_coupon(self, hashed: int, *, check_empty: bool) -> None:
-        value = min(_VALUE_BASE - hashed.bit_length(), _MAX_VALUE)
-        coupon = value << _KEY_BITS | hashed & _KEY_MASK
-        coupons = self._coupons
-        if coupon in coupons or (check_empty and hashed == _EMPTY_HASH):
+        if check_empty and hashed == _EMPTY_HASH:
             return
-        coupons.add(coupon)
-        if len(coupons) > _coupon_limit(self._lg_k):
+        value = min(_VALUE_BASE - hashed.bit_length(), _MAX_VALUE)
+        coupons = self._coupons
+        coupons.add(value << _KEY_BITS | hashed & _KEY_MASK)
+        if len(coupons) > _COUPON_LIMITS[self._lg_k]:
             self._promote()
 
     def _raise_register(self, slot: int, value: int) -> None:
