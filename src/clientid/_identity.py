@@ -307,6 +307,11 @@ _RULE_TABLE: Final[dict[str, tuple[_Kind, str]]] = {
     # Tokens.
     "token-batch-parent": (_IR, "batch tokens cannot create more tokens"),
     "token-batch-root": (_IR, "batch tokens cannot be root tokens"),
+    "token-renew-batch": (_IR, "batch tokens cannot be renewed"),
+    "token-renew-other-namespace": (
+        _IR,
+        "cannot renew a token across namespaces",
+    ),
     "token-role-unknown": (_IR, "unknown role {value}"),
     "token-entity-alias-without-role": (
         _IR,
@@ -2834,6 +2839,48 @@ class IdentityStore:
         if entity.disabled:
             _fail("token-entity-disabled", "entity_id", token.entity_id)
         return entity
+
+    def renew_token(
+        self,
+        token: Token,
+        *,
+        group_aliases: Iterable[str] = (),
+        namespace_id: NamespaceId | None = None,
+    ) -> tuple[str, ...]:
+        """
+        Renew a token: refresh its entity's external groups (§6.6).
+
+        The auth method's renewal reports the user's current provider
+        groups; as at login, the entity joins the external groups whose
+        alias matches on the token's issuing mount and leaves those it no
+        longer reports, except groups driven by other mounts.
+
+        Args:
+            token: The token being renewed.
+            group_aliases: The group names the auth method reports now.
+            namespace_id: The request namespace (default: the token's);
+                it must be the token's namespace.
+
+        Returns:
+            The reported names that matched a group alias.
+
+        Raises:
+            InvalidRequestError: For a batch token or a renewal from
+                another namespace.
+            PermissionDeniedError: If Vault would deny the token.
+        """
+        request_ns = namespace_id or token.namespace_id
+        entity = self._check_usable(token, request_ns)
+        if request_ns != token.namespace_id:
+            _fail("token-renew-other-namespace", "namespace_id", request_ns)
+        if token.type is TokenType.BATCH:
+            _fail("token-renew-batch", "token", token.type.value)
+        if entity is None or token.mount_accessor is None:
+            return ()
+        reported = tuple(group_aliases)
+        return self._refresh_external_groups(
+            entity.id, reported, token.mount_accessor
+        )
 
     def client_for_token(self, token: Token) -> Client | None:
         """

@@ -1473,3 +1473,82 @@ def test_policies_combine_token_and_identity_policies():
     assert policies.token_policies == ("app", "default")
     assert policies.identity_policies == ("ent",)
     assert policies.policies == ("app", "default", "ent")
+
+
+# --------------------------------------------------------------------------
+# Renewal refreshes external groups (section 6.6).
+# --------------------------------------------------------------------------
+
+
+def test_leaving_a_provider_group_shows_at_the_next_renewal():
+    """
+    A renewal that no longer reports a group removes the entity from it.
+    """
+    w = make_world()
+    devs = w.store.create_group_alias(mount_accessor=w.ldap, name="devs")
+    token = w.store.login(w.ldap, "alice", group_aliases=["devs"]).token
+
+    before = w.store.group(devs.canonical_id).member_entity_ids
+    matched = w.store.renew_token(token, group_aliases=[])
+
+    assert before == (token.entity_id,)
+    assert matched == ()
+    assert w.store.group(devs.canonical_id).member_entity_ids == ()
+
+
+def test_renewal_keeps_groups_driven_by_another_mount():
+    """
+    Renewing a userpass token never drops LDAP-driven memberships.
+    """
+    w = make_world()
+    devs = w.store.create_group_alias(mount_accessor=w.ldap, name="devs")
+    entity = w.store.login(w.ldap, "alice", group_aliases=["devs"]).entity
+    assert entity is not None
+    w.store.create_entity_alias(
+        mount_accessor=w.userpass, name="alice", canonical_id=entity.id
+    )
+    token = w.store.login(w.userpass, "alice").token
+
+    w.store.renew_token(token)
+
+    assert w.store.group(devs.canonical_id).member_entity_ids == (entity.id,)
+
+
+def test_batch_tokens_cannot_be_renewed():
+    """
+    Batch tokens are not renewable.
+    """
+    w = make_world()
+    token = w.store.login(w.ldap, "a", token_type=TokenType.BATCH).token
+
+    with pytest.raises(InvalidRequestError) as info:
+        w.store.renew_token(token)
+
+    assert info.value.rule == "token-renew-batch"
+
+
+def test_tokens_cannot_be_renewed_across_namespaces():
+    """
+    A renewal from another namespace is refused.
+    """
+    w = make_world()
+    token = w.store.login(w.ldap, "a").token
+
+    with pytest.raises(InvalidRequestError) as info:
+        w.store.renew_token(token, namespace_id=w.ns1)
+
+    assert info.value.message == "cannot renew a token across namespaces"
+
+
+def test_renewing_a_non_entity_token_changes_nothing():
+    """
+    A token without entity has no memberships to refresh.
+    """
+    w = make_world()
+    token = w.store.create_token(ROOT_TOKEN, policies=["p"], orphan=True)
+    before = w.store.snapshot()
+
+    matched = w.store.renew_token(token, group_aliases=["devs"])
+
+    assert matched == ()
+    assert before == w.store.snapshot()
