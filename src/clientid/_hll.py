@@ -73,8 +73,12 @@ _COLD: Final = b""
 #: DataSketches ignores empty strings; this is the hash they would have.
 _EMPTY_HASH: Final = datasketches_hash128("")
 
+#: A LIST holds up to seven coupons; below lg_k 8 there is no SET.
 _LIST_CAPACITY: Final = 7
 _LG_K_WITH_SET: Final = 8
+#: The kxq sums add ``2**-v`` over the registers, split as DataSketches
+#: splits them: values below 32 into kxq0, the others into kxq1.  Both sums
+#: stay exact in doubles, so any order of additions gives the same bits.
 _INVERSE_POWERS: Final = tuple(2.0**-value for value in range(64))
 _HALF_VALUE: Final = 32
 
@@ -86,6 +90,8 @@ _HIP_RSE_FACTOR: Final = 0.8325546
 _COMPOSITE_RSE_FACTOR: Final = 1.03896
 #: Above this lg_k the bounds use the asymptotic RSE, below it tables.
 _LG_K_WITH_TABLES: Final = 12
+#: Linear counting uses harmonic numbers: exact (as fractions) below 25,
+#: an asymptotic series above, as DataSketches computes them.
 _EULER_MASCHERONI: Final = 0.577215664901532860606512090082
 _HARMONIC: Final = tuple(
     numerator / denominator
