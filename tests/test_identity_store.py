@@ -1567,3 +1567,16 @@ def test_rule_table_is_read_only():
     """
     with pytest.raises(TypeError):
         IDENTITY_RULES["x"] = (InvalidRequestError, "x")  # type: ignore[index]
+
+
+def test_snapshot_keeps_the_local_mount_entities_setting():
+    """
+    A store rebuilt from a snapshot keeps skipping identity on local mounts.
+    """
+    store = IdentityStore(disable_local_auth_mount_entities=True)
+    local = store.enable_auth("userpass", local=True).accessor
+
+    rebuilt = IdentityStore.from_snapshot(store.snapshot())
+
+    assert rebuilt.snapshot() == store.snapshot()
+    assert rebuilt.login(local, "alice").entity is None

@@ -57,6 +57,7 @@ from ._resolve import (
     ROOT_POLICY,
     WRAPPING_POLICIES,
     client_for_token,
+    go_lower,
     sanitize_policies,
 )
 from .errors import (
@@ -419,16 +420,9 @@ def _fail(rule: str, field: str, value: object, **extra: object) -> NoReturn:
 # Small helpers.
 # --------------------------------------------------------------------------
 
-# Go's strings.ToLower maps rune by rune; Python's full mapping differs for
-# U+0130 only among the characters Vault names are likely to hold.
-_GO_LOWER_EXCEPTIONS: Final = {"\u0130": "i"}
-
-
-def _fold(name: str) -> str:
-    """Lower-case *name* as Go's ``strings.ToLower`` does."""
-    if name.isascii():
-        return name.lower()
-    return "".join(_GO_LOWER_EXCEPTIONS.get(c) or c.lower() for c in name)
+# Vault folds names with Go's strings.ToLower; one implementation serves
+# both the token store's policies and the identity store's names.
+_fold = go_lower
 
 
 def _glob_match(pattern: str, text: str) -> bool:
@@ -636,6 +630,8 @@ class IdentityState:
             will never mint again (deleted entities, aliases, groups,
             disabled mounts), sorted.
         serial: How many nameless objects the store has minted IDs for.
+        disable_local_auth_mount_entities: Whether logins on local mounts
+            skip identity (see :class:`IdentityStore`).
     """
 
     namespaces: tuple[Namespace, ...] = ()
@@ -647,6 +643,7 @@ class IdentityState:
     token_roles: tuple[TokenRole, ...] = ()
     retired_ids: tuple[str, ...] = ()
     serial: int = 0
+    disable_local_auth_mount_entities: bool = False
 
 
 # --------------------------------------------------------------------------
@@ -772,21 +769,16 @@ class IdentityStore:
             token_roles=tuple(self._roles[k] for k in sorted(self._roles)),
             retired_ids=tuple(sorted(self._retired)),
             serial=self._serial,
+            disable_local_auth_mount_entities=self._disable_local,
         )
 
     @classmethod
-    def from_snapshot(
-        cls,
-        state: IdentityState,
-        *,
-        disable_local_auth_mount_entities: bool = False,
-    ) -> IdentityStore:
+    def from_snapshot(cls, state: IdentityState) -> IdentityStore:
         """
-        Build a store holding exactly *state*.
+        Build a store holding exactly *state*, settings included.
 
         Args:
             state: A state returned by :meth:`snapshot` (or built by hand).
-            disable_local_auth_mount_entities: As for the constructor.
 
         Returns:
             A new store whose :meth:`snapshot` equals *state*.
@@ -797,7 +789,9 @@ class IdentityStore:
                 namespace without its token mount).
         """
         store = cls(
-            disable_local_auth_mount_entities=disable_local_auth_mount_entities
+            disable_local_auth_mount_entities=(
+                state.disable_local_auth_mount_entities
+            )
         )
         store._load(state)
         return store

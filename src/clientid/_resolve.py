@@ -62,7 +62,8 @@ _GO_WHITESPACE: Final = (
 _GO_LOWER_EXCEPTIONS: Final = {"\u0130": "i"}
 
 
-def _go_lower(text: str) -> str:
+def go_lower(text: str) -> str:
+    """Lower-case *text* as Go's ``strings.ToLower`` does."""
     if text.isascii():
         return text.lower()
     return "".join(
@@ -106,7 +107,7 @@ def sanitize_policies(
     See: https://developer.hashicorp.com/vault/docs/concepts/policies
     """
     _reject_single_string("policies", policies)
-    cleaned = [_go_lower(policy.strip(_GO_WHITESPACE)) for policy in policies]
+    cleaned = [go_lower(policy.strip(_GO_WHITESPACE)) for policy in policies]
     # "If root is present the result is exactly ["root"]", even when the
     # caller asked not to add default.
     if ROOT_POLICY in cleaned:
