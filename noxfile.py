@@ -90,3 +90,10 @@ def docs(session: nox.Session) -> None:
     """Build the documentation with Sphinx, warnings as errors."""
     session.install("-e", ".[docs]")
     session.run("sphinx-build", "-W", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session(python="3.11")
+def changelog(session: nox.Session) -> None:
+    """Show the changelog the fragments in changelog.d/ would produce."""
+    session.install(".[changelog]")
+    session.run("towncrier", "build", "--version", "UNRELEASED", "--draft")
