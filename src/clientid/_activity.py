@@ -319,11 +319,16 @@ class _Tally:
         return _estimated(self.combined_sketch(lg_k), std_devs)
 
 
-def _union_count(tallies: list[_Tally], std_devs: int, lg_k: int) -> Count:
+def _union_count(
+    tallies: list[_Tally], std_devs: int, lg_k: int, *, disjoint: bool
+) -> Count:
+    """Count a union; *disjoint* exact tallies just add their sizes."""
     if not tallies:
         return ZERO
     if len(tallies) == 1:
         return tallies[0].count(std_devs, lg_k)
+    if disjoint and all(tally.sketch is None for tally in tallies):
+        return exact_count(sum(len(tally.exact) for tally in tallies))
     union = _Tally()
     for tally in tallies:
         union.absorb(tally)
@@ -1017,6 +1022,8 @@ class _ReportBuilder:
         # month made new-client counts estimates.
         self.seen: set[str] = set()
         self.seen_sketch: HyperLogLog | None = None
+        # Whether no client is in two groups' unions over the range.
+        self.disjoint = False
 
     def is_visible(self, group: int) -> bool:
         return self.visible is None or self.groups[group][0] in self.visible
@@ -1095,6 +1102,9 @@ class _ReportBuilder:
             everyone |= tally.exact
         if shared:
             self._trace_shared(parts, shared, growth)
+        else:
+            # No client is in two groups: every union of groups is a sum.
+            self.disjoint = True
         months = [
             self._month(
                 key,
@@ -1332,7 +1342,9 @@ class _ReportBuilder:
                         mount_type,
                         groups,
                         {
-                            t: _union_count(parts, std_devs, lg_k)
+                            t: _union_count(
+                                parts, std_devs, lg_k, disjoint=self.disjoint
+                            )
                             for t, parts in by_type.items()
                         },
                     )
@@ -1343,7 +1355,9 @@ class _ReportBuilder:
                     namespace_path=self.log._namespace_label(namespace),  # noqa: SLF001
                     counts=ClientCounts.from_types(
                         {
-                            t: _union_count(parts, std_devs, lg_k)
+                            t: _union_count(
+                                parts, std_devs, lg_k, disjoint=self.disjoint
+                            )
                             for t, parts in namespace_types.items()
                         }
                     ),
@@ -1362,12 +1376,16 @@ class _ReportBuilder:
             by_type.setdefault(self.groups[group][2], []).append(tally)
         counts = ClientCounts.from_types(
             {
-                client_type: _union_count(parts, std_devs, lg_k)
+                client_type: _union_count(
+                    parts, std_devs, lg_k, disjoint=self.disjoint
+                )
                 for client_type, parts in by_type.items()
             }
         )
         if every is None:
-            every = _union_count(list(tallies.values()), std_devs, lg_k)
+            every = _union_count(
+                list(tallies.values()), std_devs, lg_k, disjoint=False
+            )
         return attrs.evolve(counts, clients=every)
 
 
