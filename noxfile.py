@@ -97,3 +97,12 @@ def changelog(session: nox.Session) -> None:
     """Show the changelog the fragments in changelog.d/ would produce."""
     session.install(".[changelog]")
     session.run("towncrier", "build", "--version", "UNRELEASED", "--draft")
+
+
+@nox.session(python="3.11")
+def spark(session: nox.Session) -> None:
+    """Check sketch interchange and reports against a local Spark (Java 17)."""
+    session.install("-e", ".[tests]", "pyspark>=3.5")
+    session.run(
+        "python", "-m", "pytest", "integration/test_spark.py", *session.posargs
+    )

@@ -12,7 +12,6 @@ Spark runs in local mode on two threads with four shuffle partitions.
 
 # Integration tests are plain pytest modules, linted as tests/ is: asserts,
 # literal expectations, seeded (not secure) randomness, _check(), no package.
-# ruff: noqa: S101, PLR2004, S311, SLF001, INP001
 
 from __future__ import annotations
 
