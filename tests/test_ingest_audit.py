@@ -885,7 +885,7 @@ class TestMalformed:
             "time", "must be an RFC 3339 time", "x", 4
         )
 
-        restored = pickle.loads(pickle.dumps(error))  # noqa: S301 (own data)
+        restored = pickle.loads(pickle.dumps(error))
 
         assert (
             restored.field,
