@@ -205,16 +205,18 @@ class TestClientCounterExact:
 
         assert counter.count().value == 3
 
-    def test_update_rejects_ids_a_sketch_cannot_hash(self):
+    @pytest.mark.parametrize("exact_limit", [0, 5])
+    def test_update_rejects_ids_a_sketch_cannot_hash(self, exact_limit):
         """
         update() raises InvalidModelError for a lone surrogate.
         """
-        counter = ClientCounter()
+        counter = ClientCounter(["a"], exact_limit=exact_limit, lg_k=8)
 
         with pytest.raises(InvalidModelError, match="encodable as UTF-8"):
             counter.update(["é", "\udc80"])
+        counter._check()
 
-        assert list(counter.client_ids()) == ["é"]
+        assert counter.count().value == 2
 
     def test_add_rejects_the_empty_id(self):
         """
@@ -294,6 +296,18 @@ class TestClientCounterEstimated:
         counter.add(ids(1)[0])
 
         assert counter.estimate() == before
+
+    def test_a_repeated_batch_changes_nothing(self):
+        """
+        A batch of recently seen IDs leaves an estimating counter unchanged.
+        """
+        counter = estimated(["seed"])
+        counter.update(ids(50))
+        before = counter.to_bytes()
+
+        counter.update(ids(50))
+
+        assert counter.to_bytes() == before
 
     def test_recent_ids_cache_never_changes_the_sketch(self):
         """

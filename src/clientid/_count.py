@@ -252,9 +252,10 @@ class ClientCounter:
         """
         Count every client ID of an iterable.
 
-        Equivalent to calling :meth:`add` on each, only faster: IDs are
-        looked up in chunks, and only the IDs not seen before take the slow
-        path.  If an ID is rejected, the IDs before it have been counted.
+        Equivalent to calling :meth:`add` on each, only faster: only the
+        IDs not seen before take the slow path, and once estimating they
+        are collected a chunk at a time.  If an ID is rejected, the IDs
+        before it have been counted.
 
         Runtime: O(n) for n IDs.
 
@@ -262,6 +263,20 @@ class ClientCounter:
             InvalidModelError: An ID is empty or holds a lone surrogate.
         """
         items = iter(client_ids)
+        if self._exact is not None:
+            # While exact, a plain loop is fastest: a repeated ID costs one
+            # set lookup, a new one a call.
+            seen = self._seen
+            for client_id in items:
+                if client_id not in seen:
+                    self._add_unseen(client_id)
+                    if not self.is_exact:
+                        break  # Past the limit: go on below.
+            else:
+                return
+        # While estimating, unseen IDs are collected a chunk at a time, so
+        # that repeats within a chunk cost nothing and the rest is hashed
+        # in batches.
         while chunk := list(islice(items, _CHUNK)):
             seen = self._seen
             unseen = [
@@ -539,33 +554,19 @@ class ClientCounter:
             self._become(sketch)
 
     def _add_all_unseen(self, unseen: list[str]) -> None:
-        """Count a chunk of IDs none of which is in _seen (in order)."""
+        """Count a chunk of unseen IDs, in order, while estimating."""
         if not _all_valid(unseen):
             # Count the IDs before the first bad one, then raise for it.
             for client_id in unseen:
                 self.add(client_id)
             raise AssertionError  # pragma: no cover (add raised)
-        exact = self._exact
-        if exact is not None and len(unseen) <= self._exact_limit - len(exact):
-            # Fits even with repeats; the set drops them.
-            exact.update(unseen)
-            return
         # Repeats within the chunk count once, in order of first arrival.
         fresh = list(dict.fromkeys(unseen))
-        if exact is not None:
-            room = self._exact_limit - len(exact)
-            if len(fresh) <= room:
-                exact.update(fresh)
-                return
-            exact.update(fresh[:room])
-            self._add_unseen(fresh[room])
-            fresh = fresh[room + 1 :]
-        # While estimating, the cache takes the chunk whole (a chunk is
-        # never larger than the cache).
+        # The cache takes the chunk whole (a chunk is never larger than the
+        # cache).
         seen = self._seen
         if len(seen) + len(fresh) > self._recent_capacity:
             self._flush()
-            seen = self._seen
             seen.clear()
         seen.update(fresh)
         self._unhashed.extend(fresh)
