@@ -126,6 +126,12 @@ _HARMONIC: Final = tuple(
 
 #: Items hashed per batch in :meth:`HyperLogLog.update`.
 _CHUNK: Final = 1024
+#: Items :meth:`HyperLogLog.update` takes at once for the optional numpy
+#: path (``_hll_numpy``), and the fewest it hands to it: shorter batches,
+#: coupon mode, non-ASCII text and a missing numpy take the pure path.
+#: Tests change ``_VECTOR_MIN`` to force one path or the other.
+_VECTOR_CHUNK: Final = 1 << 16
+_VECTOR_MIN: Final = 4096
 
 # clientid's own binary format.
 _MAGIC: Final = 0xC1
@@ -454,18 +460,89 @@ class HyperLogLog:
         Raises:
             InvalidModelError: An item holds a lone surrogate.
         """
+        if isinstance(client_ids, list):
+            # A list is walked by index: no copies of large slices.
+            self._update_list(client_ids)
+            return
         items = iter(client_ids)
-        while chunk := list(islice(items, _CHUNK)):
-            # One C-level pass proves the whole chunk ASCII (so safe for
-            # mmh3's str path); empty strings are skipped at the rare
-            # register update, by their hash.
-            if "".join(chunk).isascii():
-                hashes = map(
-                    murmur3_x64_128_ascii, chunk, repeat(DATASKETCHES_SEED)
-                )
-            else:
-                hashes = map(_hash_text, chunk)
-            self._update_hashes(hashes)
+        while batch := list(islice(items, _VECTOR_CHUNK)):
+            self._update_list(batch)
+
+    def _update_list(self, items: list[str]) -> None:
+        start = 0
+        stop = len(items)
+        # Coupon mode stays on the pure path; so do short remainders.
+        while start < stop and (
+            not self._registers or stop - start < _VECTOR_MIN
+        ):
+            self._update_chunk(items[start : start + _CHUNK])
+            start += _CHUNK
+        while start < stop:
+            end = min(start + _VECTOR_CHUNK, stop)
+            if not self._update_vectorised(items, start, end):
+                for offset in range(start, end, _CHUNK):
+                    self._update_chunk(
+                        items[offset : min(offset + _CHUNK, end)]
+                    )
+            start = end
+
+    def _update_chunk(self, chunk: list[str]) -> None:
+        """Count a chunk of client IDs on the pure path."""
+        # One C-level pass proves the whole chunk ASCII (so safe for
+        # mmh3's str path); empty strings are skipped at the rare
+        # register update, by their hash.
+        if "".join(chunk).isascii():
+            hashes = map(
+                murmur3_x64_128_ascii, chunk, repeat(DATASKETCHES_SEED)
+            )
+        else:
+            hashes = map(_hash_text, chunk)
+        self._update_hashes(hashes)
+
+    def _update_vectorised(
+        self, items: list[str], start: int, stop: int
+    ) -> bool:
+        """
+        Count ``items[start:stop]`` in HLL mode with numpy; tell if it could.
+
+        Without numpy, or for items that are not all ASCII strings, it
+        counts nothing and the caller takes the pure path.
+        """
+        try:
+            from . import _hll_numpy  # noqa: PLC0415 - numpy is optional.
+        except ImportError:
+            return False
+        try:
+            first, second, skip = _hll_numpy.hash_ascii(
+                items, start, stop, DATASKETCHES_SEED
+            )
+        except (TypeError, UnicodeEncodeError):
+            return False
+        if self._stale:
+            self._rebuild()
+        state = _hll_numpy.BatchState(
+            self._hip,
+            self._kxq0,
+            self._kxq1,
+            self._cur_min,
+            self._num_at_cur_min,
+        )
+        (
+            self._hip,
+            self._kxq0,
+            self._kxq1,
+            self._cur_min,
+            self._num_at_cur_min,
+        ) = _hll_numpy.update_registers(
+            self._registers,
+            first,
+            second,
+            skip,
+            state,
+            in_order=not self._out_of_order,
+        )
+        self._limit = 1 << (128 - self._cur_min)
+        return True
 
     def _update_coupons(self, hashes: Iterator[int]) -> bool:
         """Feed hashes in coupon mode; tell whether the sketch promoted."""
