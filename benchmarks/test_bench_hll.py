@@ -4,7 +4,10 @@ Benchmarks of the HyperLogLog sketch, side by side with its peers.
 Peers: ``datasketches`` (``hll_sketch``, HLL_8; the reference), ``hll`` (the
 ``HLL`` package), ``datasketch`` (``HyperLogLog(p=14)``) and a plain ``set``.
 Every group runs the same operation on the same 1,000,000 distinct 36-char
-UUID strings at lg_k 14, so the ratios in a group read directly.  Run::
+UUID strings at lg_k 14 (one group: a million client IDs of mixed shapes),
+so the ratios in a group read directly.  The ``clientid`` update runs on
+the optional numpy path when numpy is installed (``*_numpy``) and on the
+pure-Python path (``*_pure``).  Run::
 
     python -m pytest benchmarks/test_bench_hll.py --benchmark-only \\
         --benchmark-group-by=group --benchmark-columns=min,median,rounds \\
@@ -16,14 +19,17 @@ its benchmark's ``extra_info`` (see ``--benchmark-json``).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import pickle
 import random
 import uuid
 from typing import Any
+from unittest import mock
 
 import pytest
 
-from clientid import HyperLogLog
+from clientid import HyperLogLog, _hll
 
 datasketches = pytest.importorskip("datasketches")
 HLL = pytest.importorskip("HLL")
@@ -173,6 +179,35 @@ def test_update_clientid(benchmark, ids):
     assert abs(sketch.estimate() / N - 1) < 0.05
 
 
+def _clientid_update_pure(items: list[str]) -> HyperLogLog:
+    sketch = HyperLogLog(LG_K)
+    # The pure path only: no batch is long enough for numpy.
+    with mock.patch.object(_hll, "_VECTOR_MIN", len(items) + 1):
+        sketch.update(items)
+    return sketch
+
+
+@pytest.mark.benchmark(group="update: batch, 1M UUIDs")
+def test_update_clientid_numpy(benchmark, ids):
+    """
+    clientid: HyperLogLog.update(list) on the optional numpy path.
+    """
+    pytest.importorskip("numpy")
+    sketch = benchmark.pedantic(_clientid_update, (ids,), rounds=ROUNDS)
+
+    assert sketch.to_bytes() == _clientid_update_pure(ids).to_bytes()
+
+
+@pytest.mark.benchmark(group="update: batch, 1M UUIDs")
+def test_update_clientid_pure(benchmark, ids):
+    """
+    clientid: HyperLogLog.update(list) on the pure-Python path.
+    """
+    sketch = benchmark.pedantic(_clientid_update_pure, (ids,), rounds=ROUNDS)
+
+    assert abs(sketch.estimate() / N - 1) < 0.05
+
+
 @pytest.mark.benchmark(group="update: batch, 1M UUIDs")
 def test_update_datasketches(benchmark, ids):
     """
@@ -191,6 +226,72 @@ def test_update_set(benchmark, ids):
     seen = benchmark.pedantic(set, (ids,), rounds=ROUNDS)
 
     assert len(seen) == N
+
+
+# --------------------------------------------------------------------------
+# Batch update of a realistic mix of client-ID shapes.
+# --------------------------------------------------------------------------
+
+
+def mixed_ids(count: int, seed: int) -> list[str]:
+    """
+    Return *count* distinct client IDs shaped as Vault's, shuffled.
+
+    60 % entity IDs (36-char UUIDs), 30 % non-entity token IDs (44-char
+    base64 of a SHA-256), 10 % ACME IDs (``pki-acme.`` + 43 chars).
+    """
+    rng = random.Random(seed)
+    result = []
+    for index in range(count):
+        kind = index % 10
+        if kind < 6:
+            result.append(str(uuid.UUID(int=rng.getrandbits(128), version=4)))
+            continue
+        digest = hashlib.sha256(rng.randbytes(16)).digest()
+        if kind < 9:
+            result.append(base64.b64encode(digest).decode())
+        else:
+            encoded = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+            result.append("pki-acme." + encoded)
+    rng.shuffle(result)
+    return result
+
+
+@pytest.fixture(scope="module")
+def mixed() -> list[str]:
+    """A million distinct client IDs of mixed shapes and lengths."""
+    return mixed_ids(N, 15)
+
+
+@pytest.mark.benchmark(group="update: batch, 1M mixed IDs")
+def test_update_mixed_clientid_numpy(benchmark, mixed):
+    """
+    clientid: update(list) of mixed IDs on the optional numpy path.
+    """
+    pytest.importorskip("numpy")
+    sketch = benchmark.pedantic(_clientid_update, (mixed,), rounds=ROUNDS)
+
+    assert sketch.to_bytes() == _clientid_update_pure(mixed).to_bytes()
+
+
+@pytest.mark.benchmark(group="update: batch, 1M mixed IDs")
+def test_update_mixed_clientid_pure(benchmark, mixed):
+    """
+    clientid: update(list) of mixed IDs on the pure-Python path.
+    """
+    sketch = benchmark.pedantic(_clientid_update_pure, (mixed,), rounds=ROUNDS)
+
+    assert abs(sketch.estimate() / N - 1) < 0.05
+
+
+@pytest.mark.benchmark(group="update: batch, 1M mixed IDs")
+def test_update_mixed_datasketches(benchmark, mixed):
+    """
+    datasketches: the update loop over the mixed IDs.
+    """
+    sketch = benchmark.pedantic(_datasketches_add, (mixed,), rounds=ROUNDS)
+
+    assert abs(sketch.get_estimate() / N - 1) < 0.05
 
 
 # --------------------------------------------------------------------------

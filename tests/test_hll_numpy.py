@@ -12,7 +12,7 @@ import random
 import struct
 import sys
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import mmh3
@@ -40,7 +40,10 @@ LG_KS = st.integers(min_value=4, max_value=21)
 @contextlib.contextmanager
 def _path(*, numpy: bool) -> Iterator[None]:
     """Force the numpy path for every HLL-mode batch, or the pure path."""
-    with mock.patch.object(_hll, "_VECTOR_MIN", 1 if numpy else 1 << 62):
+    with (
+        mock.patch.object(_hll, "_VECTOR_MIN", 1 if numpy else 1 << 62),
+        mock.patch.object(_hll, "_VECTOR_MIXED", numpy),
+    ):
         yield
 
 
@@ -74,6 +77,13 @@ def _dense(lg_k: int, seed: int, *, out_of_order: bool = False) -> HyperLogLog:
     return HyperLogLog.from_bytes(header + struct.pack("<d", hip) + registers)
 
 
+def _hash(items: list[str], start: int, stop: int) -> Any:
+    """Hash ``items[start:stop]`` on the numpy path, mixed lengths too."""
+    hashed = _hll_numpy.hash_ascii(items, start, stop, 9001, mixed=True)
+    assert hashed is not None
+    return hashed
+
+
 def _uuids(count: int, seed: int) -> list[str]:
     rng = random.Random(seed)  # noqa: S311 - seeded, not secret
     return [
@@ -92,9 +102,7 @@ class TestHashing:
         """
         Both halves of every hash equal mmh3's x64/128 with seed 9001.
         """
-        first, second, empty = _hll_numpy.hash_ascii(
-            items, 0, len(items), 9001
-        )
+        first, second, empty = _hash(items, 0, len(items))
 
         expected = [mmh3.hash64(item, 9001, signed=False) for item in items]
         assert (
@@ -113,7 +121,7 @@ class TestHashing:
             for _ in range(20)
         ]
 
-        first, second, _ = _hll_numpy.hash_ascii(items, 0, len(items), 9001)
+        first, second, _ = _hash(items, 0, len(items))
 
         expected = [mmh3.hash64(item, 9001, signed=False) for item in items]
         assert (
@@ -126,7 +134,7 @@ class TestHashing:
         """
         items = [*_uuids(50, 1), "x", "yy"]
 
-        first, _, _ = _hll_numpy.hash_ascii(items, 10, 51, 9001)
+        first, _, _ = _hash(items, 10, 51)
 
         expected = [
             mmh3.hash64(s, 9001, signed=False)[0] for s in items[10:51]
@@ -138,7 +146,13 @@ class TestHashing:
         The numpy path refuses non-ASCII text (update falls back).
         """
         with pytest.raises(UnicodeEncodeError):
-            _hll_numpy.hash_ascii(["a", "é"], 0, 2, 9001)
+            _hash(["a", "é"], 0, 2)
+
+    def test_mixed_lengths_are_refused_unless_asked_for(self):
+        """
+        Without mixed=True, strings of different lengths give None.
+        """
+        assert _hll_numpy.hash_ascii(["a", "bb"], 0, 2, 9001) is None
 
 
 class TestRegisterValues:
@@ -259,6 +273,23 @@ class TestBitIdentical:
         assert update_registers.called
         assert fast.to_bytes() == pure.to_bytes()
         assert fast.estimate() == pure.estimate()
+
+    def test_mixed_lengths_take_the_pure_path_by_default(self):
+        """
+        A large batch of mixed lengths is counted on the pure path.
+        """
+        items = [f"client-{i}" for i in range(20_000)]
+        fast = HyperLogLog(12)
+        spy = mock.patch.object(
+            _hll_numpy, "update_registers", wraps=_hll_numpy.update_registers
+        )
+
+        with spy as update_registers:
+            fast.update(items)
+        pure = _feed(HyperLogLog(12), [items], numpy=False)
+
+        assert not update_registers.called
+        assert fast.to_bytes() == pure.to_bytes()
 
     def test_iterables_that_are_not_lists_agree(self):
         """

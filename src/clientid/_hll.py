@@ -132,6 +132,10 @@ _CHUNK: Final = 1024
 #: Tests change ``_VECTOR_MIN`` to force one path or the other.
 _VECTOR_CHUNK: Final = 1 << 16
 _VECTOR_MIN: Final = 4096
+#: Whether batches of strings of different lengths take the numpy path
+#: too: measured slower than the pure path (docs/performance-hll.md), so
+#: only tests turn it on.
+_VECTOR_MIXED: Final = False
 
 # clientid's own binary format.
 _MAGIC: Final = 0xC1
@@ -505,19 +509,22 @@ class HyperLogLog:
         """
         Count ``items[start:stop]`` in HLL mode with numpy; tell if it could.
 
-        Without numpy, or for items that are not all ASCII strings, it
-        counts nothing and the caller takes the pure path.
+        Without numpy, or for items that are not all ASCII strings of one
+        length, it counts nothing and the caller takes the pure path.
         """
         try:
             from . import _hll_numpy  # noqa: PLC0415 - numpy is optional.
         except ImportError:
             return False
         try:
-            first, second, skip = _hll_numpy.hash_ascii(
-                items, start, stop, DATASKETCHES_SEED
+            hashed = _hll_numpy.hash_ascii(
+                items, start, stop, DATASKETCHES_SEED, mixed=_VECTOR_MIXED
             )
         except (TypeError, UnicodeEncodeError):
             return False
+        if hashed is None:
+            return False
+        first, second, skip = hashed
         if self._stale:
             self._rebuild()
         state = _hll_numpy.BatchState(

@@ -199,10 +199,18 @@ def _encode(items: Sequence[str], start: int, stop: int) -> bytes:
 
 
 def hash_ascii(
-    items: Sequence[str], start: int, stop: int, seed: int
-) -> tuple[
-    npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.bool_]
-]:
+    items: Sequence[str],
+    start: int,
+    stop: int,
+    seed: int,
+    *,
+    mixed: bool = False,
+) -> (
+    tuple[
+        npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.bool_]
+    ]
+    | None
+):
     """
     Hash ASCII strings with MurmurHash3 x64/128, all at once.
 
@@ -212,10 +220,13 @@ def hash_ascii(
         start: Index of the first string to hash.
         stop: Index after the last string to hash.
         seed: The MurmurHash3 seed.
+        mixed: Whether to hash strings of different lengths (by length
+            group) or give up on them.
 
     Returns:
         The first and second 64-bit halves of each string's hash, and
-        which strings are empty.
+        which strings are empty; None if the lengths differ and ``mixed``
+        is false.
 
     Raises:
         TypeError: An item is not a string.
@@ -249,6 +260,8 @@ def hash_ascii(
                 strided, common, seed
             )
         return h1, h2, np.full(count, fill_value=common == 0)
+    if not mixed:
+        return None
     lengths = _lengths(data, items[start:stop])
     starts = np.arange(count) + np.cumsum(lengths) - lengths
     for length in np.unique(lengths).tolist():
