@@ -20,11 +20,13 @@ from clientid._hashing import (
     SECRET_SYNC_TAG,
     acme_client_id_from_strings,
     derived_uuid,
+    implicit_entity,
     implicit_entity_id,
     implicit_entity_name,
     non_entity_client_id,
     secret_sync_client_id_from_fields,
 )
+from clientid._text import GO_WHITESPACE, go_lower
 
 
 def _framed_sha256(*parts: str) -> bytes:
@@ -139,6 +141,31 @@ class TestImplicitEntity:
 
         assert first == implicit_entity_id("root", "auth_up_1", "alice")
 
+    def test_alias_names_fold_as_gos_to_lower(self):
+        """
+        İ folds to a plain i, as alias keys fold, not to i and a dot.
+        """
+        args = ("root", "auth_up_1")
+
+        assert implicit_entity_id(*args, "\u0130x") == (
+            implicit_entity_id(*args, "ix")
+        )
+        assert implicit_entity(*args, "\u0130X") == (
+            implicit_entity(*args, "ix")
+        )
+        assert implicit_entity_name(*args, "\u0130x", 1) == (
+            implicit_entity_name(*args, "ix", 1)
+        )
+
+    def test_fold_is_the_one_alias_keys_use(self):
+        """
+        Names equal under go_lower derive equal IDs, whatever their case.
+        """
+        for name in ("\u0130rem", "\u03a3\u039f\u03a6\u0399\u0391", "\u212a"):
+            assert implicit_entity_id("root", "auth_up_1", name) == (
+                implicit_entity_id("root", "auth_up_1", go_lower(name))
+            )
+
     @pytest.mark.parametrize(
         "other",
         [
@@ -233,3 +260,32 @@ class TestDerivedUuid:
         first = derived_uuid("clientid/group/v1", "root")
 
         assert first != derived_uuid("clientid/entity-alias/v1", "root")
+
+
+class TestGoText:
+    """
+    clientid._text: Go's ToLower and TrimSpace, shared by every fold.
+    """
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("ALICE", "alice"),
+            ("\u0130x", "ix"),  # str.lower() would give "i\u0307x"
+            ("\u03a3\u03a3", "\u03c3\u03c3"),  # no final-sigma rule
+            ("\u212a", "k"),  # Kelvin sign
+        ],
+    )
+    def test_go_lower_maps_rune_by_rune(self, text, expected):
+        """
+        go_lower applies Unicode's simple mapping to each character.
+        """
+        assert go_lower(text) == expected
+
+    def test_go_whitespace_keeps_the_separators_python_trims(self):
+        """
+        U+001C..U+001F are not White_Space in Go, though str.strip trims them.
+        """
+        assert "\x1c" not in GO_WHITESPACE
+        assert "\u3000" in GO_WHITESPACE
+        assert " \x1cp\u3000".strip(GO_WHITESPACE) == "\x1cp"

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Final
 import mmh3
 
 from ._ids import ClientId, EntityId
+from ._text import go_lower
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -167,11 +168,13 @@ def implicit_entity_id(
     """
     Derive the ID of the entity a login creates for an unknown alias.
 
-    The alias name is lower-cased first (Vault matches alias names
-    case-insensitively), so ``Alice`` and ``alice`` yield the same entity.
+    The alias name is lower-cased first as Go's ``strings.ToLower`` does
+    (Vault matches alias names case-insensitively that way), so ``Alice``
+    and ``alice`` yield the same entity, and so do ``\u0130x`` and ``ix``.
     """
     digest = _framed_digest(
-        IMPLICIT_ENTITY_TAG, (namespace_id, mount_accessor, alias_name.lower())
+        IMPLICIT_ENTITY_TAG,
+        (namespace_id, mount_accessor, go_lower(alias_name)),
     )
     return EntityId(_uuid_from_digest(digest))
 
@@ -188,7 +191,8 @@ def implicit_entity(
     once instead of three times.
     """
     digest = _framed_digest(
-        IMPLICIT_ENTITY_TAG, (namespace_id, mount_accessor, alias_name.lower())
+        IMPLICIT_ENTITY_TAG,
+        (namespace_id, mount_accessor, go_lower(alias_name)),
     )
     return (
         EntityId(_uuid_from_digest(digest)),
@@ -207,7 +211,7 @@ def implicit_entity_name(
     attempts (when the name is already taken in the namespace, where Vault
     would draw again) add the attempt number as one more field.
     """
-    fields = [namespace_id, mount_accessor, alias_name.lower()]
+    fields = [namespace_id, mount_accessor, go_lower(alias_name)]
     if attempt:
         fields.append(str(attempt))
     digest = _framed_digest(IMPLICIT_ENTITY_TAG, fields)

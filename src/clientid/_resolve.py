@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Final
 from . import _hashing
 from ._ids import ClientId, ClientType, NamespaceId
 from ._model import Client
+from ._text import GO_WHITESPACE, go_lower
 from .errors import InvalidModelError
 
 if TYPE_CHECKING:
@@ -48,27 +49,6 @@ ROOT_POLICY: Final = "root"
 DEFAULT_POLICY: Final = "default"
 #: The sole policies of response-wrapping and control-group tokens.
 WRAPPING_POLICIES: Final = frozenset({"response-wrapping", "control-group"})
-
-# Go's strings.TrimSpace trims the Unicode White_Space characters.  Python's
-# str.strip() with no argument also trims U+001C..U+001F, which Go keeps, so
-# the set is spelled out.
-_GO_WHITESPACE: Final = (
-    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
-# Go's strings.ToLower maps rune by rune with Unicode's simple case mapping.
-# Python's str.lower() uses the full mapping, which differs for U+0130 (it
-# gains a combining dot) and, in context, for a final capital sigma.
-_GO_LOWER_EXCEPTIONS: Final = {"\u0130": "i"}
-
-
-def go_lower(text: str) -> str:
-    """Lower-case *text* as Go's ``strings.ToLower`` does."""
-    if text.isascii():
-        return text.lower()
-    return "".join(
-        _GO_LOWER_EXCEPTIONS.get(char) or char.lower() for char in text
-    )
 
 
 def _reject_single_string(field: str, value: object) -> None:
@@ -107,7 +87,7 @@ def sanitize_policies(
     See: https://developer.hashicorp.com/vault/docs/concepts/policies
     """
     _reject_single_string("policies", policies)
-    cleaned = [go_lower(policy.strip(_GO_WHITESPACE)) for policy in policies]
+    cleaned = [go_lower(policy.strip(GO_WHITESPACE)) for policy in policies]
     # "If root is present the result is exactly ["root"]", even when the
     # caller asked not to add default.
     if ROOT_POLICY in cleaned:

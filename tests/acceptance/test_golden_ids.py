@@ -91,7 +91,19 @@ def test_golden_file_pins_distinct_ids_for_distinct_inputs():
     ids = [case["client_id"] for case in GOLDEN["secret_sync"]] + [
         case["entity_id"]
         for case in GOLDEN["implicit_entities"]
-        if case["alias_name"] != "Alice"
+        if case["alias_name"] not in {"Alice", "\u0130x"}
     ]
 
     assert len(ids) == len(set(ids))
+
+
+def test_dotted_capital_i_is_pinned_to_the_plain_i_entity():
+    """
+    İx folds as Go folds it, so it pins the same entity as ix.
+    """
+    pinned = {
+        case["alias_name"]: case["entity_id"]
+        for case in GOLDEN["implicit_entities"]
+    }
+
+    assert pinned["\u0130x"] == pinned["ix"]
