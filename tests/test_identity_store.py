@@ -1522,7 +1522,9 @@ def test_entity_alias_repost_from_another_namespace_is_denied():
     logins=st.lists(
         st.tuples(
             st.sampled_from(["userpass", "ldap"]),
-            st.sampled_from(["alice", "Alice", "bob", "BOB", "carol", "dan"]),
+            st.sampled_from(
+                ["alice", "Alice", "bob", "BOB", "carol", "\u0130x", "ix"]
+            ),
         ),
         max_size=12,
     ),
@@ -1580,3 +1582,126 @@ def test_snapshot_keeps_the_local_mount_entities_setting():
 
     assert rebuilt.snapshot() == store.snapshot()
     assert rebuilt.login(local, "alice").entity is None
+
+
+def test_dotted_capital_i_derives_the_same_entity_in_either_login_order():
+    """
+    İx and ix share an alias key, so whichever logs in first, one entity ID.
+    """
+
+    def first_entity(names: tuple[str, str]) -> object:
+        store = IdentityStore()
+        accessor = store.enable_auth("userpass").accessor
+        results = [store.login(accessor, name) for name in names]
+        assert results[0].entity == results[1].entity
+        return results[0].entity
+
+    assert first_entity(("\u0130x", "ix")) == first_entity(("ix", "\u0130x"))
+
+
+def _login_policies(s: IdentityStore) -> Callable[[], object]:
+    accessor = _userpass(s)
+    return lambda: s.login(accessor, "alice", policies="dev")
+
+
+def _login_group_aliases(s: IdentityStore) -> Callable[[], object]:
+    accessor = _userpass(s)
+    return lambda: s.login(accessor, "alice", group_aliases="devs")
+
+
+def _create_entity_policies(s: IdentityStore) -> Callable[[], object]:
+    return lambda: s.create_entity(name="e", policies="dev")
+
+
+def _update_entity_policies(s: IdentityStore) -> Callable[[], object]:
+    entity = s.create_entity(name="e")
+    return lambda: s.update_entity(entity.id, policies="dev")
+
+
+def _create_group_policies(s: IdentityStore) -> Callable[[], object]:
+    return lambda: s.create_group(name="g", policies="dev")
+
+
+def _create_group_members(s: IdentityStore) -> Callable[[], object]:
+    entity = s.create_entity(name="e")
+    return lambda: s.create_group(name="g", member_entity_ids=entity.id)
+
+
+def _update_group_subgroups(s: IdentityStore) -> Callable[[], object]:
+    child = s.create_group(name="child")
+    group = s.create_group(name="g")
+    return lambda: s.update_group(group.id, member_group_ids=child.id)
+
+
+def _merge_from(s: IdentityStore) -> Callable[[], object]:
+    target = s.create_entity(name="t")
+    return lambda: s.merge_entities(target.id, "abc")
+
+
+def _merge_keep(s: IdentityStore) -> Callable[[], object]:
+    target = s.create_entity(name="t")
+    source = s.create_entity(name="s")
+    return lambda: s.merge_entities(
+        target.id, [source.id], conflicting_alias_ids_to_keep="abc"
+    )
+
+
+def _create_token_policies(s: IdentityStore) -> Callable[[], object]:
+    return lambda: s.create_token(ROOT_TOKEN, policies="dev")
+
+
+def _renew_group_aliases(s: IdentityStore) -> Callable[[], object]:
+    token = s.login(_userpass(s), "alice").token
+    return lambda: s.renew_token(token, group_aliases="devs")
+
+
+def _existing_policies(s: IdentityStore) -> Callable[[], object]:
+    token = s.login(_userpass(s), "alice").token
+    return lambda: s.effective_policies(token, existing_policies={ROOT: "dev"})
+
+
+@pytest.mark.parametrize(
+    ("setup", "field"),
+    [
+        pytest.param(_login_policies, "policies", id="login policies"),
+        pytest.param(
+            _login_group_aliases, "group_aliases", id="login group_aliases"
+        ),
+        pytest.param(_create_entity_policies, "policies", id="create_entity"),
+        pytest.param(_update_entity_policies, "policies", id="update_entity"),
+        pytest.param(_create_group_policies, "policies", id="create_group"),
+        pytest.param(
+            _create_group_members, "member_entity_ids", id="group members"
+        ),
+        pytest.param(
+            _update_group_subgroups, "member_group_ids", id="group subgroups"
+        ),
+        pytest.param(_merge_from, "from_entity_ids", id="merge from"),
+        pytest.param(
+            _merge_keep, "conflicting_alias_ids_to_keep", id="merge keep"
+        ),
+        pytest.param(_create_token_policies, "policies", id="create_token"),
+        pytest.param(_renew_group_aliases, "group_aliases", id="renew_token"),
+        pytest.param(
+            _existing_policies,
+            "existing_policies['root']",
+            id="effective_policies",
+        ),
+    ],
+)
+def test_a_single_string_for_an_iterable_is_refused(store, setup, field):
+    """
+    A str where an iterable of strings belongs raises, naming the parameter.
+    """
+    call = setup(store)
+    before = store.snapshot()
+
+    with pytest.raises(InvalidModelError) as info:
+        call()
+
+    assert info.value.field == field
+    assert info.value.rule == (
+        "must be an iterable of strings, not a single string"
+    )
+    assert isinstance(info.value.value, str)
+    assert before == store.snapshot()

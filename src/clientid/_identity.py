@@ -57,9 +57,9 @@ from ._resolve import (
     ROOT_POLICY,
     WRAPPING_POLICIES,
     client_for_token,
-    go_lower,
     sanitize_policies,
 )
+from ._text import GO_WHITESPACE, go_lower
 from .errors import (
     IdentityError,
     InternalError,
@@ -420,6 +420,20 @@ def _fail(rule: str, field: str, value: object, **extra: object) -> NoReturn:
 # Small helpers.
 # --------------------------------------------------------------------------
 
+
+def _reject_single_strings(**iterables: object) -> None:
+    """Refuse a ``str`` where an iterable of strings belongs."""
+    # A str is an Iterable[str] to mypy, but splitting it into characters
+    # (policies "d", "e", "v") is always a caller's mistake.
+    for field, value in iterables.items():
+        if isinstance(value, str):
+            raise InvalidModelError(
+                field,
+                value,
+                rule="must be an iterable of strings, not a single string",
+            )
+
+
 # Vault folds names with Go's strings.ToLower; one implementation serves
 # both the token store's policies and the identity store's names.
 _fold = go_lower
@@ -511,8 +525,12 @@ def _policy_mode(
 
 
 def _reject_root(policies: tuple[str, ...]) -> None:
-    if ROOT_POLICY in policies:
-        _fail("policies-root", "policies", ROOT_POLICY)
+    # Vault's check is exact, so it stores "Root", which the token store's
+    # sanitizing turns into root at request time; clientid refuses every
+    # spelling (trimmed, case-insensitively) instead.
+    for policy in policies:
+        if _fold(policy.strip(GO_WHITESPACE)) == ROOT_POLICY:
+            _fail("policies-root", "policies", policy)
 
 
 _RESERVED_NAMESPACE_NAMES: Final = frozenset(
@@ -539,6 +557,18 @@ _TAG_ENTITY: Final = "clientid/entity/v1"
 _TAG_ENTITY_ALIAS: Final = "clientid/entity-alias/v1"
 _TAG_GROUP: Final = "clientid/group/v1"
 _TAG_GROUP_ALIAS: Final = "clientid/group-alias/v1"
+
+
+@attrs.frozen
+class _GroupRefresh:
+    """An external group refresh, planned but not applied (section 6.6)."""
+
+    #: The reported group alias names that matched, in reported order.
+    valid: tuple[str, ...]
+    #: Groups the entity joins, sorted.
+    joins: tuple[GroupId, ...]
+    #: Groups the entity leaves, sorted.
+    leaves: tuple[GroupId, ...]
 
 
 # --------------------------------------------------------------------------
@@ -1160,10 +1190,15 @@ class IdentityStore:
                 an empty alias name.
             PermissionDeniedError: If the entity is disabled.
             InvalidRequestError: If the policies would make a root or a
-                wrapping token.
+                wrapping token: ``root`` among the token policies or the
+                identity policies of the login's namespace (entity and
+                groups, after the group refresh), in any case.
+            InvalidModelError: If *policies* or *group_aliases* is a single
+                string.
 
         See: https://developer.hashicorp.com/vault/docs/concepts/identity
         """
+        _reject_single_strings(policies=policies, group_aliases=group_aliases)
         mount = self._mounts.get(mount_accessor)
         if mount is None:
             _fail(
@@ -1220,19 +1255,16 @@ class IdentityStore:
             token_policies = self._checked_login_policies(
                 requested, no_default_policy=no_default_policy
             )
-        reported = (
-            group_aliases
-            if isinstance(group_aliases, tuple)
-            else tuple(group_aliases)
-        )
-        refresh = entity is not None and (
-            bool(reported) or entity.id in self._entity_groups
+        plan = (
+            None
+            if entity is None
+            else self._checked_login_identity(entity, mount, group_aliases)
         )
         # A repeated login that changes nothing returns the same result
         # object: replays then cost a few lookups, no new frozen objects.
         reusable = (
             alias is not None
-            and not refresh
+            and plan is None
             and at is None
             and accessor is None
         )
@@ -1263,10 +1295,8 @@ class IdentityStore:
                 self._put_alias(alias)
             elif new_metadata is not None:
                 self._put_alias(alias)
-            if refresh:
-                valid_groups = self._refresh_external_groups(
-                    entity.id, reported, mount_accessor
-                )
+            if plan is not None:
+                valid_groups = self._apply_external_groups(entity.id, plan)
         result = LoginResult(
             token=token,
             entity=entity,
@@ -1300,6 +1330,31 @@ class IdentityStore:
         self._login_policies[(requested, no_default_policy)] = token_policies
         return token_policies
 
+    def _checked_login_identity(
+        self,
+        entity: Entity,
+        mount: AuthMount,
+        group_aliases: Iterable[str],
+    ) -> _GroupRefresh | None:
+        """Plan a login's group refresh and refuse root identity policies."""
+        reported = (
+            group_aliases
+            if isinstance(group_aliases, tuple)
+            else tuple(group_aliases)
+        )
+        plan = None
+        if reported or entity.id in self._entity_groups:
+            plan = self._plan_external_groups(
+                entity.id, reported, mount.accessor
+            )
+        # Vault checks the token policies and the identity policies of the
+        # login's namespace, after the group refresh (section 4).
+        if ROOT_POLICY in self._identity_policies_in(
+            entity, mount.namespace_id, plan
+        ):
+            _fail("login-root-token", "policies", ROOT_POLICY)
+        return plan
+
     def _new_login_entity(
         self, mount: AuthMount, alias_name: str, metadata: Metadata
     ) -> tuple[Entity, EntityAlias]:
@@ -1318,7 +1373,7 @@ class IdentityStore:
                     IMPLICIT_ENTITY_TAG,
                     ns,
                     mount.accessor,
-                    alias_name.lower(),
+                    go_lower(alias_name),
                     str(attempt),
                 )
             )
@@ -1342,13 +1397,13 @@ class IdentityStore:
         )
         return entity, alias
 
-    def _refresh_external_groups(
+    def _plan_external_groups(
         self,
         entity_id: EntityId,
         reported: tuple[str, ...],
         mount_accessor: MountAccessor,
-    ) -> tuple[str, ...]:
-        """Vault's refreshExternalGroupMembershipsByEntityID (§6.6)."""
+    ) -> _GroupRefresh:
+        """Plan Vault's refreshExternalGroupMembershipsByEntityID (§6.6)."""
         old = {
             g
             for g in self._entity_groups.get(entity_id, ())
@@ -1365,16 +1420,7 @@ class IdentityStore:
                 continue
             new.add(self._group_aliases[alias_id].canonical_id)
             valid.append(name)
-        for group_id in sorted(new - old):
-            group = self._groups[group_id]
-            self._put_group(
-                attrs.evolve(
-                    group,
-                    member_entity_ids=tuple(
-                        sorted((*group.member_entity_ids, entity_id))
-                    ),
-                )
-            )
+        leaves: list[GroupId] = []
         for group_id in sorted(old - new):
             alias_id = self._group_alias_of.get(group_id)
             if (
@@ -1384,6 +1430,28 @@ class IdentityStore:
             ):
                 # Membership driven by another mount is that mount's to drop.
                 continue
+            leaves.append(group_id)
+        return _GroupRefresh(
+            valid=tuple(valid),
+            joins=tuple(sorted(new - old)),
+            leaves=tuple(leaves),
+        )
+
+    def _apply_external_groups(
+        self, entity_id: EntityId, plan: _GroupRefresh
+    ) -> tuple[str, ...]:
+        """Apply a planned refresh; return the matched group alias names."""
+        for group_id in plan.joins:
+            group = self._groups[group_id]
+            self._put_group(
+                attrs.evolve(
+                    group,
+                    member_entity_ids=tuple(
+                        sorted((*group.member_entity_ids, entity_id))
+                    ),
+                )
+            )
+        for group_id in plan.leaves:
             group = self._groups[group_id]
             self._put_group(
                 attrs.evolve(
@@ -1393,7 +1461,34 @@ class IdentityStore:
                     ),
                 )
             )
-        return tuple(valid)
+        return plan.valid
+
+    def _identity_policies_in(
+        self,
+        entity: Entity,
+        namespace_id: NamespaceId,
+        plan: _GroupRefresh | None = None,
+    ) -> tuple[str, ...]:
+        """
+        Return the sanitized identity policies of *entity* in a namespace.
+
+        Only policies keyed by *namespace_id* itself: the entity's own if it
+        lives there, and those of its groups (direct or inherited) there,
+        which apply in every mode.  *plan* is a refresh not yet applied.
+        """
+        direct = self._entity_groups.get(entity.id, set())
+        if plan is not None:
+            direct = (direct | set(plan.joins)) - set(plan.leaves)
+        if not direct and not entity.policies:
+            return ()
+        policies: list[str] = []
+        if entity.namespace_id == namespace_id:
+            policies.extend(entity.policies)
+        for group_id in self._ancestor_groups(sorted(direct)):
+            group = self._groups[group_id]
+            if group.namespace_id == namespace_id:
+                policies.extend(group.policies)
+        return sanitize_policies(policies, add_default=False)
 
     # ----------------------------------------------------------------------
     # Entities.
@@ -1419,7 +1514,7 @@ class IdentityStore:
             namespace_id: The request namespace; the entity lives there.
             name: Its name; generated (``entity_`` + 8 hex) if absent.
             policies: Its identity policies (case kept, de-duplicated,
-                sorted); never ``root``.
+                sorted); never ``root``, in any case.
             metadata: Its metadata (Vault's limits apply).
             disabled: Whether it is disabled.
 
@@ -1429,6 +1524,7 @@ class IdentityStore:
         Raises:
             InvalidRequestError: If a rule is broken.
             NotFoundError: If the namespace does not exist.
+            InvalidModelError: If *policies* is a single string.
         """
         self._require_namespace(namespace_id)
         existing: Entity | None = None
@@ -1467,6 +1563,7 @@ class IdentityStore:
         Raises:
             InvalidRequestError: For an unknown ID, an entity of another
                 namespace, a taken name or ``root`` among the policies.
+            InvalidModelError: If *policies* is a single string.
         """
         entity = self._entities.get(entity_id)
         if entity is None:
@@ -1526,6 +1623,7 @@ class IdentityStore:
         metadata: Mapping[str, str] | None,
         disabled: bool | None,
     ) -> Entity:
+        _reject_single_strings(policies=policies)
         changes: dict[str, Any] = {}
         if name is not None:
             changes["name"] = name
@@ -1926,10 +2024,16 @@ class IdentityStore:
 
         Raises:
             InvalidRequestError: If a rule of Vault's merge is broken.
+            InvalidModelError: If *from_entity_ids* or
+                *conflicting_alias_ids_to_keep* is a single string.
 
         See: https://developer.hashicorp.com/vault/api-docs/secret/identity/entity#merge-entities
         """
         del force
+        _reject_single_strings(
+            from_entity_ids=from_entity_ids,
+            conflicting_alias_ids_to_keep=conflicting_alias_ids_to_keep,
+        )
         from_ids = list(from_entity_ids)
         keep = list(conflicting_alias_ids_to_keep)
         if not to_entity_id:
@@ -2066,7 +2170,7 @@ class IdentityStore:
             name: Its name; generated (``group_`` + 8 hex) if absent.
             type: ``internal`` (default) or ``external``; fixed for life.
             policies: Its policies (case kept, case-insensitively
-                de-duplicated, order kept); never ``root``.
+                de-duplicated, order kept); never ``root``, in any case.
             member_entity_ids: Entities (of any namespace) that are direct
                 members; replaces the list.  Internal groups only.
             member_group_ids: Groups (of any namespace) that are subgroups;
@@ -2079,6 +2183,8 @@ class IdentityStore:
         Raises:
             InvalidRequestError: If a rule is broken (name taken, cycle,
                 unknown member, members on an external group, ...).
+            InvalidModelError: If *policies*, *member_entity_ids* or
+                *member_group_ids* is a single string.
 
         See: https://developer.hashicorp.com/vault/api-docs/secret/identity/group
         """
@@ -2124,6 +2230,7 @@ class IdentityStore:
             InvalidRequestError: As :meth:`create_group`, or for an unknown
                 group ID.
             PermissionDeniedError: If the group is in another namespace.
+            InvalidModelError: As :meth:`create_group`.
         """
         group = self._groups.get(group_id)
         if group is None:
@@ -2155,6 +2262,11 @@ class IdentityStore:
         member_group_ids: Iterable[GroupId] | None,
         metadata: Mapping[str, str] | None,
     ) -> Group:
+        _reject_single_strings(
+            policies=policies,
+            member_entity_ids=member_entity_ids,
+            member_group_ids=member_group_ids,
+        )
         group_type = self._group_type(type_)
         if existing is not None:
             if group_type is not None and group_type is not existing.type:
@@ -2628,8 +2740,9 @@ class IdentityStore:
             namespace_id: The request namespace (default: the parent's);
                 the new token lives there, and a child namespace of the
                 parent's needs root or sudo.
-            policies: The requested policies; ``None`` inherits the
-                parent's (or the role's allowed list).
+            policies: The requested policies; ``None`` or an empty
+                iterable inherits the parent's (or, with a role, takes the
+                role's allowed list).
             role_name: A token role of the request namespace.
             orphan: Create an orphan (``auth/token/create-orphan``).
             no_parent: Create an orphan via ``no_parent`` (root or sudo).
@@ -2652,9 +2765,11 @@ class IdentityStore:
             InvalidRequestError: If a token-store rule is broken.
             PermissionDeniedError: If the parent is unusable here or the
                 ``entity_alias`` entity is disabled.
+            InvalidModelError: If *policies* is a single string.
 
         See: https://developer.hashicorp.com/vault/api-docs/auth/token#create-token
         """
+        _reject_single_strings(policies=policies)
         request_ns = namespace_id or parent.namespace_id
         self._check_usable(parent, request_ns)
         if parent.type is TokenType.BATCH:
@@ -2761,7 +2876,8 @@ class IdentityStore:
             or role.allowed_policies_glob
             or role.disallowed_policies_glob
         ):
-            if requested is None:
+            if not requested:
+                # None and [] both mean "no policies requested".
                 requested = role.allowed_policies or parent.policies
             asked = sanitize_policies(requested, add_default=False)
             allowed = set(role.allowed_policies)
@@ -2838,43 +2954,58 @@ class IdentityStore:
         self,
         token: Token,
         *,
-        group_aliases: Iterable[str] = (),
+        group_aliases: Iterable[str] | None = None,
         namespace_id: NamespaceId | None = None,
     ) -> tuple[str, ...]:
         """
         Renew a token: refresh its entity's external groups (§6.6).
 
-        The auth method's renewal reports the user's current provider
-        groups; as at login, the entity joins the external groups whose
-        alias matches on the token's issuing mount and leaves those it no
-        longer reports, except groups driven by other mounts.
+        Vault re-reports the group aliases stored on the token's lease at
+        login (or those the auth method's renewal reports); as at login,
+        the entity joins the external groups whose alias matches on the
+        token's issuing mount and leaves those no longer reported, except
+        groups driven by other mounts.  Pass the login's
+        :attr:`LoginResult.group_aliases` to replay a renewal faithfully.
 
         Args:
             token: The token being renewed.
-            group_aliases: The group names the auth method reports now.
+            group_aliases: The group names reported at renewal, usually the
+                login's ``LoginResult.group_aliases``.  ``None`` (no group
+                information) refreshes nothing; an empty iterable means "no
+                groups" and removes the entity from this mount's external
+                groups.  Tokens issued by a token mount (``auth/token/``)
+                are never refreshed: their leases carry no group aliases.
             namespace_id: The request namespace (default: the token's);
                 it must be the token's namespace.
 
         Returns:
-            The reported names that matched a group alias.
+            The reported names that matched a group alias (``()`` when
+            nothing was refreshed).
 
         Raises:
             InvalidRequestError: For a batch token or a renewal from
                 another namespace.
             PermissionDeniedError: If Vault would deny the token.
+            InvalidModelError: If *group_aliases* is a single string.
         """
+        _reject_single_strings(group_aliases=group_aliases)
         request_ns = namespace_id or token.namespace_id
         entity = self._check_usable(token, request_ns)
         if request_ns != token.namespace_id:
             _fail("token-renew-other-namespace", "namespace_id", request_ns)
         if token.type is TokenType.BATCH:
             _fail("token-renew-batch", "token", token.type.value)
-        if entity is None or token.mount_accessor is None:
+        if (
+            entity is None
+            or group_aliases is None
+            or token.mount_accessor is None
+            or token.mount_accessor in self._token_mounts.values()
+        ):
             return ()
-        reported = tuple(group_aliases)
-        return self._refresh_external_groups(
-            entity.id, reported, token.mount_accessor
+        plan = self._plan_external_groups(
+            entity.id, tuple(group_aliases), token.mount_accessor
         )
+        return self._apply_external_groups(entity.id, plan)
 
     def client_for_token(self, token: Token) -> Client | None:
         """
@@ -2947,9 +3078,20 @@ class IdentityStore:
         Raises:
             PermissionDeniedError: If the token's entity is missing or
                 disabled, or its namespace is gone.
+            InvalidModelError: If a value of *existing_policies* is a
+                single string.
 
         See: https://developer.hashicorp.com/vault/api-docs/system/config-group-policy-application
         """
+        if existing_policies is not None:
+            for ns_id in sorted(existing_policies):
+                _reject_single_strings(
+                    **{
+                        f"existing_policies[{ns_id!r}]": existing_policies[
+                            ns_id
+                        ]
+                    }
+                )
         mode = _policy_mode(mode)
         entity = self._check_usable(token, token.namespace_id)
         token_ns = self._namespaces[token.namespace_id]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import attrs
 import pytest
 
 from clientid import (
@@ -110,6 +111,49 @@ def _login_root(w: World) -> Callable[[], object]:
     return lambda: w.store.login(w.userpass, "alice", policies=["Root "])
 
 
+def _with_policies(
+    w: World, object_id: str, policies: tuple[str, ...]
+) -> None:
+    """Give one entity or group *policies* the API refuses, via a snapshot."""
+    state = w.store.snapshot()
+    w.store = IdentityStore.from_snapshot(
+        attrs.evolve(
+            state,
+            entities=tuple(
+                attrs.evolve(e, policies=policies) if e.id == object_id else e
+                for e in state.entities
+            ),
+            groups=tuple(
+                attrs.evolve(g, policies=policies) if g.id == object_id else g
+                for g in state.groups
+            ),
+        )
+    )
+
+
+def _login_root_entity_policy(w: World) -> Callable[[], object]:
+    entity = w.store.login(w.userpass, "alice").entity
+    assert entity is not None
+    _with_policies(w, entity.id, ("dev", "Root"))
+    return lambda: w.store.login(w.userpass, "alice")
+
+
+def _login_root_group_policy(w: World) -> Callable[[], object]:
+    entity = w.store.login(w.userpass, "alice").entity
+    assert entity is not None
+    inner = w.store.create_group(name="inner", member_entity_ids=[entity.id])
+    outer = w.store.create_group(name="outer", member_group_ids=[inner.id])
+    _with_policies(w, outer.id, (" ROOT ",))
+    return lambda: w.store.login(w.userpass, "alice")
+
+
+def _login_joins_root_group(w: World) -> Callable[[], object]:
+    admins = w.store.create_group_alias(mount_accessor=w.ldap, name="admins")
+    w.store.login(w.ldap, "alice")
+    _with_policies(w, admins.canonical_id, ("Root",))
+    return lambda: w.store.login(w.ldap, "alice", group_aliases=["admins"])
+
+
 def _api_alias_unknown_accessor(w: World) -> Callable[[], object]:
     return lambda: w.store.create_entity_alias(
         mount_accessor=MountAccessor("auth_nope_1"), name="alice"
@@ -191,8 +235,17 @@ def _entity_policies_root(w: World) -> Callable[[], object]:
     return lambda: w.store.create_entity(name="x", policies=["dev", "root"])
 
 
+def _entity_policies_root_any_case(w: World) -> Callable[[], object]:
+    entity = w.store.create_entity(name="x", policies=["dev"])
+    return lambda: w.store.update_entity(entity.id, policies=["dev", " Root"])
+
+
 def _group_policies_root(w: World) -> Callable[[], object]:
     return lambda: w.store.create_group(name="g", policies=["root"])
+
+
+def _group_policies_root_any_case(w: World) -> Callable[[], object]:
+    return lambda: w.store.create_group(name="g", policies=["ROOT"])
 
 
 def _merge_to_in_from(w: World) -> Callable[[], object]:
@@ -432,6 +485,27 @@ CATALOGUE: list[
         "auth methods cannot create root tokens",
     ),
     (
+        "login to an entity with policy Root",
+        _login_root_entity_policy,
+        _IR,
+        "login-root-token",
+        "auth methods cannot create root tokens",
+    ),
+    (
+        "login inheriting ROOT from a parent group",
+        _login_root_group_policy,
+        _IR,
+        "login-root-token",
+        "auth methods cannot create root tokens",
+    ),
+    (
+        "login joining an external group with policy Root",
+        _login_joins_root_group,
+        _IR,
+        "login-root-token",
+        "auth methods cannot create root tokens",
+    ),
+    (
         "API alias unknown accessor",
         _api_alias_unknown_accessor,
         _IR,
@@ -509,8 +583,22 @@ CATALOGUE: list[
         "policies cannot contain root",
     ),
     (
+        "entity policies contain Root",
+        _entity_policies_root_any_case,
+        _IR,
+        "policies-root",
+        "policies cannot contain root",
+    ),
+    (
         "group policies contain root",
         _group_policies_root,
+        _IR,
+        "policies-root",
+        "policies cannot contain root",
+    ),
+    (
+        "group policies contain ROOT",
+        _group_policies_root_any_case,
         _IR,
         "policies-root",
         "policies cannot contain root",
@@ -1552,3 +1640,125 @@ def test_renewing_a_non_entity_token_changes_nothing():
 
     assert matched == ()
     assert before == w.store.snapshot()
+
+
+def test_renewal_without_group_information_keeps_external_groups():
+    """
+    renew_token(token) with no group aliases leaves memberships as they are.
+    """
+    w = make_world()
+    devs = w.store.create_group_alias(mount_accessor=w.ldap, name="devs")
+    token = w.store.login(w.ldap, "alice", group_aliases=["devs"]).token
+
+    matched = w.store.renew_token(token)
+
+    assert matched == ()
+    assert w.store.group(devs.canonical_id).member_entity_ids == (
+        token.entity_id,
+    )
+
+
+def test_renewal_with_the_logins_group_aliases_keeps_its_groups():
+    """
+    Passing LoginResult.group_aliases back re-reports the lease's groups.
+    """
+    w = make_world()
+    devs = w.store.create_group_alias(mount_accessor=w.ldap, name="devs")
+    login = w.store.login(w.ldap, "alice", group_aliases=["devs", "nope"])
+
+    matched = w.store.renew_token(
+        login.token, group_aliases=login.group_aliases
+    )
+
+    assert matched == ("devs",)
+    assert w.store.group(devs.canonical_id).member_entity_ids == (
+        login.token.entity_id,
+    )
+
+
+def test_renewing_a_token_store_token_never_refreshes_groups():
+    """
+    Tokens of a token mount carry no group aliases: renewal drops nothing.
+    """
+    w = make_world()
+    devs = w.store.create_group_alias(mount_accessor=w.ldap, name="devs")
+    parent = w.store.login(w.ldap, "alice", group_aliases=["devs"]).token
+    child = w.store.create_token(parent)
+    # Without its alias, the group is no other mount's: a refresh would
+    # drop the entity from it.
+    w.store.delete_group_alias(devs.id)
+    before = w.store.snapshot()
+
+    matched = w.store.renew_token(child, group_aliases=[])
+
+    assert child.mount_accessor == w.store.token_mount(ROOT).accessor
+    assert matched == ()
+    assert before == w.store.snapshot()
+    assert w.store.group(devs.canonical_id).member_entity_ids == (
+        parent.entity_id,
+    )
+
+
+# --------------------------------------------------------------------------
+# Root identity policies at login (sections 4, 9.1).
+# --------------------------------------------------------------------------
+
+
+def test_root_group_policy_of_another_namespace_does_not_block_login():
+    """
+    Only identity policies of the login's namespace can make it root.
+    """
+    w = make_world()
+    entity = w.store.login(w.ns1_userpass, "alice").entity
+    assert entity is not None
+    group = w.store.create_group(name="g", member_entity_ids=[entity.id])
+    _with_policies(w, group.id, ("Root",))
+
+    result = w.store.login(w.ns1_userpass, "alice")
+
+    assert result.entity == entity
+    assert result.token.policies == ("default",)
+
+
+def test_refused_root_login_does_not_join_the_reported_groups():
+    """
+    A login refused for a root group policy leaves memberships unchanged.
+    """
+    w = make_world()
+    call = _login_joins_root_group(w)
+
+    with pytest.raises(InvalidRequestError):
+        call()
+
+    assert all(g.member_entity_ids == () for g in w.store.snapshot().groups)
+
+
+# --------------------------------------------------------------------------
+# Token roles and empty policy lists (section 8.4).
+# --------------------------------------------------------------------------
+
+
+def test_role_token_with_empty_policies_gets_the_roles_allowed_list():
+    """
+    policies=[] with a role means "none requested", as policies=None does.
+    """
+    w = make_world()
+    w.store.add_token_role(TokenRole(name="r", allowed_policies=("app",)))
+
+    empty = w.store.create_token(ROOT_TOKEN, role_name="r", policies=[])
+    absent = w.store.create_token(ROOT_TOKEN, role_name="r")
+
+    assert empty.policies == absent.policies == ("app", "default")
+
+
+def test_role_token_with_empty_policies_inherits_allowed_parent_policies():
+    """
+    With an empty allowed list, policies=[] falls back to the parent's.
+    """
+    w = make_world()
+    w.store.add_token_role(TokenRole(name="r", disallowed_policies=("x",)))
+    parent = w.store.login(w.userpass, "alice", policies=["dev"]).token
+
+    token = w.store.create_token(parent, role_name="r", policies=[])
+
+    assert token.policies == ("default", "dev")
