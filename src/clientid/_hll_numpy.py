@@ -42,6 +42,8 @@ _BLOCK: Final = 16
 _WORD: Final = 8
 #: Strings hashed per numpy pass: their words stay in the CPU caches.
 _ROWS: Final = 1 << 14
+#: Strings whose length is compared first, when only one length is taken.
+_SAMPLES: Final = 16
 #: Strings joined and encoded at a time.
 _PIECE: Final = 1024
 #: After the last separator: ``_BLOCK`` NULs in all.
@@ -232,6 +234,12 @@ def hash_ascii(
         TypeError: An item is not a string.
         UnicodeEncodeError: An item is not ASCII.
     """
+    if not mixed:
+        # A few samples reject most mixed batches before any copying.
+        length = len(items[start])
+        step = max(1, (stop - start) // _SAMPLES)
+        if any(len(items[at]) != length for at in range(start, stop, step)):
+            return None
     padded = _encode(items, start, stop)
     data = np.frombuffer(padded, dtype=np.uint8)[: len(padded) - _BLOCK]
     count = stop - start
