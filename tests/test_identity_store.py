@@ -1609,6 +1609,11 @@ def _login_group_aliases(s: IdentityStore) -> Callable[[], object]:
     return lambda: s.login(accessor, "alice", group_aliases="devs")
 
 
+def _login_without_alias(s: IdentityStore) -> Callable[[], object]:
+    accessor = _userpass(s)
+    return lambda: s.login(accessor, None, group_aliases="devs")
+
+
 def _create_entity_policies(s: IdentityStore) -> Callable[[], object]:
     return lambda: s.create_entity(name="e", policies="dev")
 
@@ -1666,6 +1671,9 @@ def _existing_policies(s: IdentityStore) -> Callable[[], object]:
         pytest.param(_login_policies, "policies", id="login policies"),
         pytest.param(
             _login_group_aliases, "group_aliases", id="login group_aliases"
+        ),
+        pytest.param(
+            _login_without_alias, "group_aliases", id="login without alias"
         ),
         pytest.param(_create_entity_policies, "policies", id="create_entity"),
         pytest.param(_update_entity_policies, "policies", id="update_entity"),

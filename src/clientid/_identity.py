@@ -72,6 +72,7 @@ from .errors import (
 if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Collection, Iterable, Mapping
+    from collections.abc import Set as AbstractSet
 
 __all__ = [
     "IDENTITY_RULES",
@@ -419,6 +420,12 @@ def _fail(rule: str, field: str, value: object, **extra: object) -> NoReturn:
 # --------------------------------------------------------------------------
 # Small helpers.
 # --------------------------------------------------------------------------
+
+
+def _strings(field: str, iterable: Iterable[str]) -> tuple[str, ...]:
+    """Return *iterable* as a tuple, refusing a single ``str``."""
+    _reject_single_strings(**{field: iterable})
+    return tuple(iterable)
 
 
 def _reject_single_strings(**iterables: object) -> None:
@@ -1198,7 +1205,6 @@ class IdentityStore:
 
         See: https://developer.hashicorp.com/vault/docs/concepts/identity
         """
-        _reject_single_strings(policies=policies, group_aliases=group_aliases)
         mount = self._mounts.get(mount_accessor)
         if mount is None:
             _fail(
@@ -1246,7 +1252,9 @@ class IdentityStore:
                 else:
                     new_metadata = None
         requested = (
-            policies if isinstance(policies, tuple) else tuple(policies)
+            policies
+            if isinstance(policies, tuple)
+            else _strings("policies", policies)
         )
         token_policies = self._login_policies.get(
             (requested, no_default_policy)
@@ -1256,9 +1264,13 @@ class IdentityStore:
                 requested, no_default_policy=no_default_policy
             )
         plan = (
-            None
-            if entity is None
-            else self._checked_login_identity(entity, mount, group_aliases)
+            self._checked_login_identity(entity, mount, group_aliases)
+            if group_aliases
+            or (
+                entity is not None
+                and (entity.policies or entity.id in self._entity_groups)
+            )
+            else None
         )
         # A repeated login that changes nothing returns the same result
         # object: replays then cost a few lookups, no new frozen objects.
@@ -1332,7 +1344,7 @@ class IdentityStore:
 
     def _checked_login_identity(
         self,
-        entity: Entity,
+        entity: Entity | None,
         mount: AuthMount,
         group_aliases: Iterable[str],
     ) -> _GroupRefresh | None:
@@ -1340,8 +1352,10 @@ class IdentityStore:
         reported = (
             group_aliases
             if isinstance(group_aliases, tuple)
-            else tuple(group_aliases)
+            else _strings("group_aliases", group_aliases)
         )
+        if entity is None:
+            return None
         plan = None
         if reported or entity.id in self._entity_groups:
             plan = self._plan_external_groups(
@@ -1476,7 +1490,9 @@ class IdentityStore:
         lives there, and those of its groups (direct or inherited) there,
         which apply in every mode.  *plan* is a refresh not yet applied.
         """
-        direct = self._entity_groups.get(entity.id, set())
+        direct: AbstractSet[GroupId] = self._entity_groups.get(
+            entity.id, frozenset()
+        )
         if plan is not None:
             direct = (direct | set(plan.joins)) - set(plan.leaves)
         if not direct and not entity.policies:
