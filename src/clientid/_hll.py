@@ -473,6 +473,7 @@ class HyperLogLog:
             self._update_list(batch)
 
     def _update_list(self, items: list[str]) -> None:
+        """Count a list: numpy for long HLL-mode runs if it can, else pure."""
         start = 0
         stop = len(items)
         # Coupon mode stays on the pure path; so do short remainders.
