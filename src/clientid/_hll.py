@@ -130,7 +130,7 @@ _CHUNK: Final = 1024
 #: path (``_hll_numpy``), and the fewest it hands to it: shorter batches,
 #: coupon mode, non-ASCII text and a missing numpy take the pure path.
 #: Tests change ``_VECTOR_MIN`` to force one path or the other.
-_VECTOR_CHUNK: Final = 1 << 16
+_VECTOR_CHUNK: Final = 1 << 15
 _VECTOR_MIN: Final = 4096
 #: Whether batches of strings of different lengths take the numpy path
 #: too: measured slower than the pure path (docs/performance-hll.md), so
