@@ -296,6 +296,17 @@ class TestByNamespace:
         ]
         assert result.total.clients.value == 3 + 2
 
+    def test_limit_namespaces_zero_means_no_limit_as_in_vault(self):
+        """
+        limit_namespaces=0, Vault's default, keeps every namespace.
+        """
+        full = report(world())
+
+        unlimited = report(world(), limit_namespaces=0)
+
+        assert unlimited == full
+        assert len(unlimited.by_namespace) > 1
+
     def test_limit_namespaces_changes_neither_months_nor_distinct(self):
         """
         Months and distinct still cover every namespace.
@@ -439,8 +450,12 @@ class TestArguments:
                 "date or a timezone-aware datetime",
             ),
             ({"namespace_id": "nope"}, "namespace_id", "known namespace"),
-            ({"limit_namespaces": 0}, "limit_namespaces", "positive integer"),
             ({"limit_namespaces": -1}, "limit_namespaces", "positive integer"),
+            (
+                {"limit_namespaces": False},
+                "limit_namespaces",
+                "positive integer",
+            ),
             (
                 {"limit_namespaces": True},
                 "limit_namespaces",

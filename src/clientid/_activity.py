@@ -736,7 +736,8 @@ class ActivityLog:
                 count only in root-scoped reports, as in Vault.
             limit_namespaces: Keep only the first N namespaces of
                 ``by_namespace`` and recompute ``total`` from them.  Months
-                and ``distinct`` are not limited.
+                and ``distinct`` are not limited.  ``None`` or 0 (Vault's
+                default) mean no limit.
             std_devs: The confidence, in standard deviations (1, 2 or 3),
                 of the bounds of estimated counts.
 
@@ -751,7 +752,13 @@ class ActivityLog:
         Runtime: O(records in the range) set operations, in C.
         """
         first, last = self._check_range(start, end, namespace_id)
-        limit = _check_optional_positive("limit_namespaces", limit_namespaces)
+        # Vault's default, 0, means "no limit"; only N > 0 limits.
+        limit = _check_optional_positive(
+            "limit_namespaces",
+            None
+            if type(limit_namespaces) is int and limit_namespaces == 0
+            else limit_namespaces,
+        )
         if std_devs not in _STD_DEVS or isinstance(std_devs, bool):
             field, rule = "std_devs", "must be 1, 2 or 3"
             raise InvalidModelError(field, std_devs, rule)
