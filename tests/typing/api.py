@@ -14,17 +14,22 @@ import clientid
 from clientid import (
     ActivityLog,
     ActivityReport,
+    AuditLogReader,
     Client,
     ClientCounter,
+    ClientEvent,
     ClientId,
     ClientType,
     Count,
+    DistinctCounter,
     EntityId,
     ExactClientSet,
+    ExportReader,
     HyperLogLog,
     IdentityStore,
     LoginResult,
     NamespaceId,
+    RejectedRecord,
     Token,
 )
 from clientid.errors import ClientIdError, IdentityError
@@ -79,3 +84,18 @@ except IdentityError as error:
     assert_type(error.http_status, int)
 except ClientIdError as error:
     assert_type(str(error), str)
+
+reader = AuditLogReader()
+event = reader.feed({"type": "request"})
+assert_type(event, ClientEvent | None)
+for seen in reader.read([]):
+    assert_type(seen, ClientEvent)
+    log.record_event(seen)
+exports = ExportReader(lenient=True)
+assert_type(exports.rejected, tuple[RejectedRecord, ...])
+
+counted: DistinctCounter = counter
+counted = exact
+counted = sketch
+assert_type(exact.union(ExactClientSet()), ExactClientSet)
+assert_type(counter.union(ClientCounter()), ClientCounter)
