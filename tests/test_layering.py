@@ -33,7 +33,15 @@ ALLOWED: dict[str, set[str]] = {
     },
     "_hll_tables": set(),
     "_datasketches": {"errors"},
-    "_hll": {"_datasketches", "_hashing", "_hll_tables", "errors"},
+    "_hll": {
+        "_datasketches",
+        "_hashing",
+        "_hll_numpy",
+        "_hll_tables",
+        "errors",
+    },
+    # The optional numpy fast path: imported only when numpy is installed.
+    "_hll_numpy": set(),
     "_exact": {"errors"},
     "_count": {"_exact", "_hll", "errors"},
     "_report": {"_count", "_ids", "_model", "errors"},
@@ -119,11 +127,12 @@ def test_nothing_imports_serde():
 
 
 @pytest.mark.parametrize(
-    ("package", "owner"), [("cattrs", "serde"), ("mmh3", "_hashing")]
+    ("package", "owner"),
+    [("cattrs", "serde"), ("mmh3", "_hashing"), ("numpy", "_hll_numpy")],
 )
 def test_third_party_package_has_one_owner(package, owner):
     """
-    cattrs is used only by serde, and mmh3 only by the hashing module.
+    cattrs, mmh3 and the optional numpy each have exactly one user.
     """
     users = sorted(
         module
@@ -136,7 +145,10 @@ def test_third_party_package_has_one_owner(package, owner):
 
 def test_runtime_dependencies_are_the_declared_ones():
     """
-    The package imports no third-party module beyond its four dependencies.
+    The package imports nothing beyond its four dependencies and numpy.
+
+    numpy is the optional ``clientid[numpy]`` extra: only ``_hll_numpy``
+    imports it, and only when it is installed.
     """
     external: set[str] = set()
     for module in MODULES:
@@ -147,18 +159,23 @@ def test_runtime_dependencies_are_the_declared_ones():
         "attrs",
         "cattrs",
         "mmh3",
+        "numpy",
         "sortedcontainers",
     }
 
 
-def test_importing_clientid_does_not_import_cattrs():
+def test_importing_clientid_does_not_import_cattrs_or_numpy():
     """
-    ``import clientid`` stays cheap: cattrs loads only with serde.
+    ``import clientid`` stays cheap: cattrs loads only with serde, numpy
+    only with the first large batch update.
     """
     import subprocess  # noqa: PLC0415
     import sys  # noqa: PLC0415
 
-    code = "import sys, clientid; print('cattrs' in sys.modules)"
+    code = (
+        "import sys, clientid;"
+        " print('cattrs' in sys.modules or 'numpy' in sys.modules)"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
