@@ -17,7 +17,7 @@ from unittest import mock
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.test_ingest_audit import MALFORMED, TEAM_A, login, use
+from tests.test_ingest_audit import ENTITY, MALFORMED, TEAM_A, login, use
 
 from clientid import AuditLogReader
 from clientid._ingest import (
@@ -227,6 +227,48 @@ def test_fast_parse_raises_the_precise_error_for_each_malformed_case(
     assert fast == _outcome(_parse_entry, entry)
     assert fast[:2] == ("error", field)
     assert fast[3] == value
+
+
+def _without(path: str, **values: object) -> dict[str, Any]:
+    """Return a request entry without *path*, with top-level *values*."""
+    entry = use(entry_type="response")
+    *parents, last = path.split(".")
+    target = entry
+    for part in parents:
+        target = target[part]
+    del target[last]
+    entry.update(values)
+    return entry
+
+
+# Well-formed entries the fast path must parse as the precise one does,
+# or hand over to it (non-dict mappings, str subclasses).
+VARIANTS = {
+    "no namespace": _without("request.namespace"),
+    "no auth": _without("auth"),
+    "policies before token_policies": _without(
+        "auth.token_policies", auth={"policies": ["default"]}
+    ),
+    "mapping namespace": _without(
+        "request.namespace",
+        request={"id": "r", "namespace": MappingProxyType({"id": "x"})},
+    ),
+    "str subclass client_id": _without(
+        "request.client_id", request={"id": "r", "client_id": _Text(ENTITY)}
+    ),
+    "mapping response.auth": _without(
+        "response", response={"auth": OrderedDict(accessor="a")}
+    ),
+}
+
+
+@pytest.mark.parametrize("entry", VARIANTS.values(), ids=VARIANTS.keys())
+def test_fast_parse_equals_the_precise_parse_for_each_variant(entry):
+    """Each unusual but well-formed entry parses the same both ways."""
+    fast = _outcome(lambda e: _parse_entry_fast(e, {}), entry)
+
+    assert fast == _outcome(_parse_entry, entry)
+    assert fast[0] == "parsed"
 
 
 def test_time_cache_stays_within_its_limit():
