@@ -762,17 +762,7 @@ class HyperLogLog:
         Raises:
             InvalidModelError: ``k`` is not 1, 2 or 3.
         """
-        _check_std_devs(k)
-        if not self._registers:
-            count = len(self._coupons)
-            estimate = _coupon_estimate(count)
-            return max(estimate / (1.0 + k * _COUPON_RSE), float(count))
-        estimate = self.estimate()
-        error = _relative_error(
-            self._lg_k, k, upper=False, out_of_order=self._out_of_order
-        )
-        non_zeros = float(len(self._registers) - self._num_zeros())
-        return max(estimate / (1.0 + error), non_zeros)
+        return self._bound(k, upper=False)
 
     def upper_bound(self, k: int) -> float:
         """
@@ -784,16 +774,22 @@ class HyperLogLog:
         Raises:
             InvalidModelError: ``k`` is not 1, 2 or 3.
         """
+        return self._bound(k, upper=True)
+
+    def _bound(self, k: int, *, upper: bool) -> float:
         _check_std_devs(k)
         if not self._registers:
             count = len(self._coupons)
-            estimate = _coupon_estimate(count)
-            return max(estimate / (1.0 - k * _COUPON_RSE), float(count))
-        estimate = self.estimate()
+            rse = -k * _COUPON_RSE if upper else k * _COUPON_RSE
+            return max(_coupon_estimate(count) / (1.0 + rse), float(count))
         error = _relative_error(
-            self._lg_k, k, upper=True, out_of_order=self._out_of_order
+            self._lg_k, k, upper=upper, out_of_order=self._out_of_order
         )
-        return estimate / (1.0 + error)
+        bound = self.estimate() / (1.0 + error)
+        if upper:
+            return bound
+        # No fewer distinct items than registers that were ever set.
+        return max(bound, float(len(self._registers) - self._num_zeros()))
 
     # ----------------------------------------------------------------
     # Merging.
