@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -288,6 +289,67 @@ MALFORMED = [
     ),
     ({"mount_accessor": 7}, "mount_accessor", 7),
 ]
+
+
+class TestUnknownCreationTime:
+    """Records whose token creation time Vault left out (timestamp 0)."""
+
+    PERIOD = dt.datetime(2020, 8, 1, tzinfo=dt.UTC)
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"timestamp": None},
+            {"timestamp": 0},
+            {"timestamp": "0"},
+        ],
+        ids=["json-omitted", "int-zero", "csv-zero"],
+    )
+    def test_zero_or_missing_timestamp_falls_back_to_the_period_start(
+        self, changes
+    ):
+        """A 1.11-1.17 record without a timestamp lands in the period."""
+        data = {
+            "client_id": "111122222-3333-4444-5555-000000000040",
+            "namespace_id": "rrrrr",
+            "mount_accessor": "auth_9",
+            **changes,
+        }
+
+        (event,) = ExportReader(period_start=self.PERIOD).read([data])
+
+        assert event.at == self.PERIOD
+        assert event.token_creation_time is None
+        assert event.approximate is True
+
+    def test_zero_timestamp_without_a_period_start_raises(self):
+        """Without period_start, a timeless record cannot be placed."""
+        data = {"client_id": "c", "namespace_id": "root", "timestamp": 0}
+
+        with pytest.raises(MalformedRecordError) as info:
+            ExportReader().feed(data)
+
+        assert (info.value.field, info.value.value) == ("timestamp", 0)
+        assert "period_start" in str(info.value)
+
+    def test_vaults_full_history_fixture_reads_completely(self):
+        """All 45 records of Vault's full_history export are read."""
+        fixture = (
+            Path(__file__).parent
+            / "acceptance"
+            / "data"
+            / "vault-export"
+            / "full_history.json"
+        )
+        lines = fixture.read_text(encoding="utf-8").splitlines()
+        reader = ExportReader(
+            period_start=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+        )
+
+        events = list(reader.read(json.loads(line) for line in lines))
+
+        assert len(events) == 45
+        assert {e.at.year for e in events} == {2020}
 
 
 class TestMalformed:

@@ -51,6 +51,7 @@ DEFAULT_DEDUP_LIMIT: Final = 100_000
 DEFAULT_JOIN_LIMIT: Final = 1_000_000
 
 _UTC: Final = dt.UTC
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=_UTC)
 
 # RFC 3339: date, "T" (or a space, which RFC 3339 allows), time with optional
 # fraction of any length, and a mandatory offset.
@@ -1089,17 +1090,21 @@ def _export_event(
     # another spelling is the one used.
     created = _export_time(record, "token_creation_time")
     legacy_created = _export_time(record, "timestamp")
+    if legacy_created == _EPOCH:
+        # Versions 1.11-1.17 write the record's int64 timestamp as-is and
+        # leave it out when it is 0: "unknown", never January 1970.
+        legacy_created = None
     created = created or legacy_created
     first_used = _export_time(record, "client_first_used_time")
     alias_first_used = _export_time(record, "client_first_usage_time")
     first_used = first_used or alias_first_used
-    at = first_used or created
+    at = first_used or created or period_start
     if at is None:
         raise MalformedRecordError(
             field="timestamp",
             reason="is required when token_creation_time and "
-            "client_first_used_time are absent",
-            value=None,
+            "client_first_used_time are absent and no period_start is given",
+            value=record.get("timestamp"),
         )
     approximate = first_used is None
     if period_start is not None and at < period_start:
