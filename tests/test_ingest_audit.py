@@ -736,6 +736,25 @@ class TestDiscovery:
             ),
         )
 
+    def test_mount_point_without_trailing_slash_is_the_same_mount(self):
+        """A mount point lacking its trailing slash is listed with it."""
+        entry = login()
+        entry["request"]["mount_point"] = "auth/userpass"
+        reader, _ = read_all([entry, use()])
+
+        (mount,) = reader.mounts
+
+        assert mount.path == "auth/userpass/"
+
+    def test_root_namespace_given_with_a_path_is_not_listed(self):
+        """An entry naming the root ID with a path never breaks the list."""
+        odd_root = {"id": "root", "path": "team-a/"}
+        reader, _ = read_all(
+            [login(namespace=odd_root), use(namespace=odd_root)]
+        )
+
+        assert reader.namespaces == ()
+
 
 # Each row: a broken copy of a valid entry, the dotted field, the value.
 def _set(path: str, value: object):

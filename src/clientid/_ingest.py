@@ -775,7 +775,13 @@ class AuditLogReader:
         found: list[Namespace] = []
         for path in sorted(known):
             parent = _parent_path(path)
-            if parent is None or parent not in known:
+            # The root namespace is never listed, even if an entry gave its
+            # ID with a path: it is no child of anything.
+            if (
+                parent is None
+                or parent not in known
+                or known[path] == ROOT_NAMESPACE_ID
+            ):
                 continue
             found.append(
                 Namespace(
@@ -895,9 +901,12 @@ class AuditLogReader:
             and entry.mount_type is not None
             and entry.mount_point
         ):
+            # Vault reports mount points with a trailing slash; older
+            # entries may lack it, and "auth/foo" is the mount "auth/foo/".
+            mount_path = entry.mount_point.rstrip("/") + "/"
             self._mounts.setdefault(
                 entry.mount_accessor,
-                (entry.mount_type, entry.mount_point, entry.namespace_id),
+                (entry.mount_type, mount_path, entry.namespace_id),
             )
         if entry.minted_accessor is not None:
             _bounded_put(
