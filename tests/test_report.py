@@ -569,6 +569,36 @@ class TestVaultResponse:
             "new_clients": None,
         }
 
+    def test_empty_months_between_months_with_data_are_left_out(self):
+        """
+        Like Vault, placeholders pad only before and after the data.
+        """
+        log = ActivityLog()
+        for month in (2, 3, 5):
+            log.record(client(f"e{month}"), at(2024, month))
+
+        response = vault(log.report(dt.date(2024, 1, 1), dt.date(2024, 6, 1)))
+
+        assert [m["timestamp"][:7] for m in response["months"]] == [
+            "2024-01",
+            "2024-02",
+            "2024-03",
+            "2024-05",
+            "2024-06",
+        ]
+        assert response["months"][0]["counts"] is None
+        assert response["months"][-1]["counts"] is None
+
+    def test_a_log_without_data_lists_only_placeholders(self):
+        """
+        With no data at all, every month of the range is a placeholder.
+        """
+        response = vault(
+            ActivityLog().report(dt.date(2024, 1, 1), dt.date(2024, 3, 1))
+        )
+
+        assert [m["counts"] for m in response["months"]] == [None] * 3
+
     def test_a_month_without_new_clients_has_null_new_counts(self):
         """
         Data but no new clients: both new_clients fields are null.

@@ -345,16 +345,26 @@ class ActivityReport:
         and ints, ready for :func:`json.dumps`).  Estimated counts appear as
         their rounded values.
 
-        Where clientid differs on purpose: every month of the range is
-        listed (a month without data is Vault's placeholder, with ``null``
-        counts, also between months with data, where Vault omits it);
-        ``mounts`` carry ``mount_type`` as in Vault 1.21; ties in the
-        namespace order are broken by namespace ID.
+        Months follow Vault's rule: months without data before the first
+        and after the last month with data are placeholders (``null``
+        counts); months without data between them are left out, as Vault
+        leaves them out.  (:attr:`months` itself lists every month.)
+
+        Where clientid differs on purpose: ``mounts`` carry ``mount_type``
+        as in Vault 1.21, and ties in the namespace order are broken by
+        namespace ID.
         """
+        with_data = [i for i, m in enumerate(self.months) if m.has_data]
+        first, last = (with_data[0], with_data[-1]) if with_data else (0, -1)
+        months = [
+            month
+            for i, month in enumerate(self.months)
+            if month.has_data or not first <= i <= last
+        ]
         return {
             "start_time": format_time(self.start_time),
             "end_time": format_time(self.end_time),
             "total": dict(self.total._to_vault()),  # noqa: SLF001
             "by_namespace": [ns._to_vault() for ns in self.by_namespace],  # noqa: SLF001
-            "months": [month._to_vault() for month in self.months],  # noqa: SLF001
+            "months": [month._to_vault() for month in months],  # noqa: SLF001
         }

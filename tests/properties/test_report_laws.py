@@ -258,7 +258,21 @@ class TestTotals:
         response = json.loads(json.dumps(report.to_vault_response()))
 
         assert response["total"]["clients"] == report.total.clients.value
-        assert len(response["months"]) == MONTHS
+        stamps = [m["timestamp"] for m in response["months"]]
+        assert stamps == sorted(stamps)
+        with_data = [m for m in report.months if m.has_data]
+        placeholders = [m for m in response["months"] if m["counts"] is None]
+        # Vault pads before the first and after the last month with data,
+        # and leaves out the empty months between them.
+        assert len(stamps) == len(with_data) + len(placeholders)
+        if with_data:
+            first = with_data[0].timestamp.strftime("%Y-%m")
+            last = with_data[-1].timestamp.strftime("%Y-%m")
+            assert all(
+                not first <= m["timestamp"][:7] <= last for m in placeholders
+            )
+        else:
+            assert len(stamps) == MONTHS
 
 
 class TestScope:
