@@ -1629,25 +1629,34 @@ def _create_group_policies(s: IdentityStore) -> Callable[[], object]:
 
 def _create_group_members(s: IdentityStore) -> Callable[[], object]:
     entity = s.create_entity(name="e")
-    return lambda: s.create_group(name="g", member_entity_ids=entity.id)
+    # The wrong type is the point: the store must refuse it at run time.
+    return lambda: s.create_group(
+        name="g",
+        member_entity_ids=entity.id,  # type: ignore[arg-type]
+    )
 
 
 def _update_group_subgroups(s: IdentityStore) -> Callable[[], object]:
     child = s.create_group(name="child")
     group = s.create_group(name="g")
-    return lambda: s.update_group(group.id, member_group_ids=child.id)
+    return lambda: s.update_group(
+        group.id,
+        member_group_ids=child.id,  # type: ignore[arg-type]
+    )
 
 
 def _merge_from(s: IdentityStore) -> Callable[[], object]:
     target = s.create_entity(name="t")
-    return lambda: s.merge_entities(target.id, "abc")
+    return lambda: s.merge_entities(target.id, "abc")  # type: ignore[arg-type]
 
 
 def _merge_keep(s: IdentityStore) -> Callable[[], object]:
     target = s.create_entity(name="t")
     source = s.create_entity(name="s")
     return lambda: s.merge_entities(
-        target.id, [source.id], conflicting_alias_ids_to_keep="abc"
+        target.id,
+        [source.id],
+        conflicting_alias_ids_to_keep="abc",  # type: ignore[arg-type]
     )
 
 
