@@ -35,7 +35,7 @@ from ._resolve import ROOT_POLICY, WRAPPING_POLICIES
 from .errors import InvalidModelError, MalformedRecordError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
 __all__ = [
     "AuditLogReader",
@@ -648,6 +648,17 @@ def _ancestor_paths(path: str) -> Iterator[str]:
         yield "".join(part + "/" for part in parts[:end])
 
 
+def _events(
+    feed: Callable[[Mapping[str, object]], ClientEvent | None],
+    items: Iterable[Mapping[str, object]],
+) -> Iterator[ClientEvent]:
+    """Feed every item, lazily, and yield the events it produces."""
+    for item in items:
+        event = feed(item)
+        if event is not None:
+            yield event
+
+
 @final
 class AuditLogReader:
     """
@@ -818,10 +829,7 @@ class AuditLogReader:
         Raises:
             MalformedRecordError: An entry is malformed (strict mode).
         """
-        for entry in entries:
-            event = self.feed(entry)
-            if event is not None:
-                yield event
+        return _events(self.feed, entries)
 
     def feed(self, entry: Mapping[str, object]) -> ClientEvent | None:
         """
@@ -1210,10 +1218,7 @@ class ExportReader:
         Raises:
             MalformedRecordError: A record is malformed (strict mode).
         """
-        for record in records:
-            event = self.feed(record)
-            if event is not None:
-                yield event
+        return _events(self.feed, records)
 
     def feed(self, record: Mapping[str, object]) -> ClientEvent | None:
         """
