@@ -435,3 +435,18 @@ def identity_states(draw: st.DrawFn) -> IdentityState:
         group_aliases=tuple(group_aliases),
         token_roles=tuple(roles),
     )
+
+
+@st.composite
+def corrupted(draw: st.DrawFn, original: bytes) -> bytes:
+    """Valid bytes with one byte flipped, the tail cut off, or junk added."""
+    data = bytearray(original)
+    position = draw(st.integers(0, len(data) - 1))
+    mutation = draw(st.sampled_from(["flip", "cut", "extend"]))
+    if mutation == "flip":
+        data[position] ^= draw(st.integers(1, 255))
+    elif mutation == "cut":
+        del data[position:]
+    else:
+        data.extend(draw(st.binary(min_size=1, max_size=8)))
+    return bytes(data)
