@@ -38,7 +38,7 @@ from clientid import (
     TokenType,
     freeze_metadata,
 )
-from clientid._model import TOKEN_ROLE_TYPES
+from clientid.model.records import TOKEN_ROLE_TYPES
 
 __all__ = [
     "acme_identifiers",

@@ -9,8 +9,8 @@ import struct
 import pytest
 
 from clientid import HyperLogLog
-from clientid._datasketches import decode_image
 from clientid.errors import DecodeError, UnsupportedFormatError
+from clientid.sketch.datasketches import decode_image
 
 HLL_HEADER = struct.Struct("<8B3d2I")
 

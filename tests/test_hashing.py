@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from clientid._hashing import (
+from clientid.model.hashing import (
     ACME_CLIENT_ID_PREFIX,
     ACME_IDENTIFIER_SEPARATOR,
     IMPLICIT_ENTITY_TAG,
@@ -26,7 +26,7 @@ from clientid._hashing import (
     non_entity_client_id,
     secret_sync_client_id_from_fields,
 )
-from clientid._text import GO_WHITESPACE, go_lower
+from clientid.model.text import GO_WHITESPACE, go_lower
 
 
 def _framed_sha256(*parts: str) -> bytes:
@@ -264,7 +264,7 @@ class TestDerivedUuid:
 
 class TestGoText:
     """
-    clientid._text: Go's ToLower and TrimSpace, shared by every fold.
+    clientid.model.text: Go's ToLower and TrimSpace, shared by every fold.
     """
 
     @pytest.mark.parametrize(

@@ -12,17 +12,17 @@ import mmh3
 import pytest
 
 from clientid import HyperLogLog
-from clientid._hll import (
-    _composite_estimate,
-    _interpolate_raw,
-    _interpolation_start,
-)
-from clientid._hll_tables import COMPOSITE_X
 from clientid.errors import (
     DecodeError,
     InvalidModelError,
     UnsupportedFormatError,
 )
+from clientid.sketch.hll import (
+    _composite_estimate,
+    _interpolate_raw,
+    _interpolation_start,
+)
+from clientid.sketch.tables import COMPOSITE_X
 
 
 def _items(prefix: str, n: int) -> list[str]:

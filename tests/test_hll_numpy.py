@@ -21,14 +21,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import clientid
-from clientid import HyperLogLog, _hll
+import clientid.sketch
+from clientid import HyperLogLog
 from clientid.errors import InvalidModelError
+from clientid.sketch import hll as _hll
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
 np = pytest.importorskip("numpy")
-_hll_numpy = pytest.importorskip("clientid._hll_numpy")
+_hll_numpy = pytest.importorskip("clientid.sketch.batch_numpy")
 
 #: Printable ASCII, NUL and a few control characters: separators and
 #: padding in the numpy path must not be confused with item bytes.
@@ -381,8 +383,8 @@ class TestFallback:
         items = _uuids(5000, 10)
         sketch = _dense(12, 6)
         expected = _feed(sketch, [items], numpy=False)
-        monkeypatch.delattr(clientid, "_hll_numpy")
-        monkeypatch.setitem(sys.modules, "clientid._hll_numpy", None)
+        monkeypatch.delattr(clientid.sketch, "batch_numpy")
+        monkeypatch.setitem(sys.modules, "clientid.sketch.batch_numpy", None)
         spy = mock.patch.object(
             _hll_numpy, "hash_ascii", wraps=_hll_numpy.hash_ascii
         )

@@ -1,5 +1,5 @@
 """
-Unit tests for clientid._identity: the IdentityStore API piece by piece.
+Unit tests for clientid.identity.store: the IdentityStore API piece by piece.
 
 The spec's error catalogue and scenarios live in
 tests/acceptance/test_identity_scenarios.py; this file covers the rest of
@@ -1150,7 +1150,7 @@ def test_implicit_entity_agrees_with_the_separate_recipes():
     """
     implicit_entity hashes once but equals implicit_entity_id and _name.
     """
-    from clientid._hashing import (  # noqa: PLC0415 (private helpers)
+    from clientid.model.hashing import (  # noqa: PLC0415 (private helpers)
         implicit_entity,
         implicit_entity_id,
         implicit_entity_name,

@@ -8,61 +8,14 @@ usable (and importable) without the counting engine or the reports.
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "src" / "clientid"
-
-#: For each module, the clientid modules it may import.
-ALLOWED: dict[str, set[str]] = {
-    "errors": set(),
-    "_ids": set(),
-    "_validators": {"errors"},
-    "_model": {"_ids", "_validators", "errors"},
-    "_text": set(),
-    "_hashing": {"_ids", "_text"},
-    "_resolve": {"_hashing", "_ids", "_model", "_text", "errors"},
-    "_identity": {
-        "_hashing",
-        "_ids",
-        "_model",
-        "_resolve",
-        "_text",
-        "errors",
-    },
-    "_hll_tables": set(),
-    "_datasketches": {"errors"},
-    "_hll": {
-        "_datasketches",
-        "_hashing",
-        "_hll_numpy",
-        "_hll_tables",
-        "errors",
-    },
-    # The optional numpy fast path: imported only when numpy is installed.
-    "_hll_numpy": set(),
-    "_exact": {"errors"},
-    "_count": {"_exact", "_hll", "errors"},
-    "_report": {"_count", "_ids", "_model", "errors"},
-    "_export": {"_ids", "_model", "_validators", "errors"},
-    "_ingest": {"_hashing", "_ids", "_model", "_resolve", "errors"},
-    # The activity log accepts the ingest adapters' events (typing only).
-    "_activity": {
-        "_count",
-        "_export",
-        "_hll",
-        "_ids",
-        "_ingest",
-        "_model",
-        "_report",
-        "_resolve",
-        "errors",
-    },
-}
-#: Modules that may import any clientid module; nothing may import them
-#: except the facade (and serde not even that).
-TOP = {"__init__", "serde"}
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "src" / "clientid"
+PYPROJECT = ROOT / "pyproject.toml"
 
 
 def _imported_names(node: ast.AST) -> list[tuple[int, str]]:
@@ -93,24 +46,60 @@ def _imports(path: Path) -> tuple[set[str], set[str]]:
     return own, external
 
 
-MODULES = sorted(p.stem for p in PACKAGE.glob("*.py"))
+def _module_name(path: Path) -> str:
+    """Return the dotted name of a module below the package, "" for it."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts) or "__init__"
 
 
-def test_every_module_has_a_place_in_the_layering():
+PATHS = {_module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+MODULES = sorted(PATHS)
+#: The subpackages, one a layer (docs/architecture.md).
+LAYERS = sorted(path.parent.name for path in PACKAGE.glob("*/__init__.py"))
+
+
+def test_the_layer_contracts_hold():
     """
-    A new module must be added to the layering table on purpose.
+    import-linter's contracts in pyproject.toml hold: each layer imports
+    only the layers below it (nox -s contracts runs the same check).
     """
-    assert set(MODULES) == set(ALLOWED) | TOP
+    lint = pytest.importorskip("importlinter.cli")
+    assert (
+        lint.lint_imports(
+            config_filename=str(PYPROJECT), no_cache=True, no_logo=True
+        )
+        == 0
+    )
 
 
-@pytest.mark.parametrize("module", sorted(ALLOWED))
-def test_module_imports_only_lower_layers(module):
+def test_every_layer_is_in_the_contract():
     """
-    Each private module imports only the modules its layer allows.
+    A new subpackage must be placed in the layer contract on purpose.
     """
-    own, _ = _imports(PACKAGE / f"{module}.py")
+    contract = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
+    layers = contract["tool"]["importlinter"]["contracts"][0]["layers"]
+    named = {
+        name.strip("() ").removeprefix("clientid.")
+        for layer in layers
+        for name in layer.split("|")
+    }
 
-    assert own <= ALLOWED[module]
+    assert set(LAYERS) <= named
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_every_layer_says_what_it_owns_and_may_import(layer):
+    """
+    Each subpackage's docstring names what it may import.
+    """
+    docstring = ast.get_docstring(
+        ast.parse((PACKAGE / layer / "__init__.py").read_text("utf-8"))
+    )
+
+    assert docstring is not None
+    assert "May import" in docstring
 
 
 def test_nothing_imports_serde():
@@ -118,9 +107,7 @@ def test_nothing_imports_serde():
     serde is a leaf: importing clientid never imports cattrs.
     """
     importers = [
-        module
-        for module in MODULES
-        if "serde" in _imports(PACKAGE / f"{module}.py")[0]
+        module for module in MODULES if "serde" in _imports(PATHS[module])[0]
     ]
 
     assert importers == []
@@ -128,16 +115,18 @@ def test_nothing_imports_serde():
 
 @pytest.mark.parametrize(
     ("package", "owner"),
-    [("cattrs", "serde"), ("mmh3", "_hashing"), ("numpy", "_hll_numpy")],
+    [
+        ("cattrs", "serde"),
+        ("mmh3", "model.hashing"),
+        ("numpy", "sketch.batch_numpy"),
+    ],
 )
 def test_third_party_package_has_one_owner(package, owner):
     """
     cattrs, mmh3 and the optional numpy each have exactly one user.
     """
     users = sorted(
-        module
-        for module in MODULES
-        if package in _imports(PACKAGE / f"{module}.py")[1]
+        module for module in MODULES if package in _imports(PATHS[module])[1]
     )
 
     assert users == [owner]
@@ -147,12 +136,12 @@ def test_runtime_dependencies_are_the_declared_ones():
     """
     The package imports nothing beyond its four dependencies and numpy.
 
-    numpy is the optional ``clientid[numpy]`` extra: only ``_hll_numpy``
-    imports it, and only when it is installed.
+    numpy is the optional ``clientid[numpy]`` extra: only
+    ``clientid.sketch.batch_numpy`` imports it, and only when installed.
     """
     external: set[str] = set()
     for module in MODULES:
-        external |= _imports(PACKAGE / f"{module}.py")[1]
+        external |= _imports(PATHS[module])[1]
     stdlib = external & set(__import__("sys").stdlib_module_names)
 
     assert external - stdlib - {"__future__"} == {

@@ -10,23 +10,46 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._activity import ActivityLog
-from ._count import (
+from clientid.activity.log import ActivityLog
+from clientid.activity.report import (
+    ActivityReport,
+    ClientCounts,
+    MonthActivity,
+    MountCounts,
+    NamespaceCounts,
+    NewClients,
+)
+from clientid.count.counter import (
     DEFAULT_COUNTER_LG_K,
     DEFAULT_EXACT_LIMIT,
     ClientCounter,
     Count,
     DistinctCounter,
 )
-from ._exact import ExactClientSet
-from ._export import (
+from clientid.count.exact import ExactClientSet
+from clientid.errors import ClientIdError
+from clientid.formats.export import (
     ExportFormat,
     ExportRecord,
     export_csv,
     export_json_lines,
 )
-from ._hll import HyperLogLog
-from ._identity import (
+from clientid.identity.resolve import (
+    DEFAULT_POLICY,
+    ROOT_POLICY,
+    WRAPPING_POLICIES,
+    acme_client_id,
+    client_for_acme_order,
+    client_for_secret_sync,
+    client_for_token,
+    is_billable_token,
+    is_root_token,
+    is_wrapping_token,
+    non_entity_client_id,
+    sanitize_policies,
+    secret_sync_client_id,
+)
+from clientid.identity.store import (
     IDENTITY_RULES,
     EffectivePolicies,
     GroupPolicyApplication,
@@ -34,7 +57,11 @@ from ._identity import (
     IdentityStore,
     LoginResult,
 )
-from ._ids import (
+from clientid.ingest.audit import AuditLogReader
+from clientid.ingest.common import RejectedRecord, SkipReason
+from clientid.ingest.export import ExportReader
+from clientid.model.events import ClientEvent
+from clientid.model.ids import (
     ROOT_NAMESPACE_ID,
     AliasId,
     ClientId,
@@ -44,14 +71,7 @@ from ._ids import (
     MountAccessor,
     NamespaceId,
 )
-from ._ingest import (
-    AuditLogReader,
-    ClientEvent,
-    ExportReader,
-    RejectedRecord,
-    SkipReason,
-)
-from ._model import (
+from clientid.model.records import (
     AcmeIdentifier,
     AcmeOrder,
     AuthMount,
@@ -69,30 +89,7 @@ from ._model import (
     TokenType,
     freeze_metadata,
 )
-from ._report import (
-    ActivityReport,
-    ClientCounts,
-    MonthActivity,
-    MountCounts,
-    NamespaceCounts,
-    NewClients,
-)
-from ._resolve import (
-    DEFAULT_POLICY,
-    ROOT_POLICY,
-    WRAPPING_POLICIES,
-    acme_client_id,
-    client_for_acme_order,
-    client_for_secret_sync,
-    client_for_token,
-    is_billable_token,
-    is_root_token,
-    is_wrapping_token,
-    non_entity_client_id,
-    sanitize_policies,
-    secret_sync_client_id,
-)
-from .errors import ClientIdError
+from clientid.sketch.hll import HyperLogLog
 
 __all__ = [
     "DEFAULT_COUNTER_LG_K",

@@ -54,18 +54,23 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn
 from cattrs.v import format_exception
 
-from ._count import ClientCounter
-from ._exact import ExactClientSet
-from ._hll import HyperLogLog
-from ._identity import IdentityState, IdentityStore
-from ._ids import ROOT_NAMESPACE_ID, NamespaceId
-from ._model import AuthMount, Metadata, Namespace, freeze_metadata
-from .errors import (
+from clientid.count.counter import ClientCounter
+from clientid.count.exact import ExactClientSet
+from clientid.errors import (
     ClientIdError,
     DecodeError,
     InvalidModelError,
     UnsupportedFormatError,
 )
+from clientid.identity.store import IdentityState, IdentityStore
+from clientid.model.ids import ROOT_NAMESPACE_ID, NamespaceId
+from clientid.model.records import (
+    AuthMount,
+    Metadata,
+    Namespace,
+    freeze_metadata,
+)
+from clientid.sketch.hll import HyperLogLog
 
 __all__ = [
     "BINARY_ENVELOPE_FORMAT",

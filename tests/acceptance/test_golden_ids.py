@@ -20,7 +20,7 @@ from clientid import (
     SecretSyncAssociation,
     secret_sync_client_id,
 )
-from clientid._hashing import (
+from clientid.model.hashing import (
     derived_uuid,
     implicit_entity_id,
     implicit_entity_name,

@@ -166,7 +166,7 @@ _PROGRAM = textwrap.dedent(
         acme_client_id, non_entity_client_id, sanitize_policies,
         secret_sync_client_id,
     )
-    from clientid._hashing import implicit_entity_id, implicit_entity_name
+    from clientid.model.hashing import implicit_entity_id, implicit_entity_name
     import datetime as dt
 
     # Sets on purpose: their iteration order depends on the hash seed.

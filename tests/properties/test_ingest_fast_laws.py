@@ -20,13 +20,13 @@ from hypothesis import strategies as st
 from tests.test_ingest_audit import ENTITY, MALFORMED, TEAM_A, login, use
 
 from clientid import AuditLogReader
-from clientid._ingest import (
+from clientid.errors import InvalidModelError, MalformedRecordError
+from clientid.ingest.audit import (
     _TIME_CACHE_LIMIT,
     _cached_time,
     _parse_entry,
     _parse_entry_fast,
 )
-from clientid.errors import InvalidModelError, MalformedRecordError
 
 TIMES = [
     "2025-03-04T09:15:27Z",
@@ -202,7 +202,7 @@ def test_reader_results_equal_those_of_the_precise_parser(stream, rng):
 
     fast = _read(stream)
     with mock.patch(
-        "clientid._ingest._parse_entry_fast",
+        "clientid.ingest.audit._parse_entry_fast",
         lambda entry, _times: _parse_entry(entry),
     ):
         precise = _read(stream)

@@ -26,14 +26,14 @@ from typing import (
 
 import attrs
 
-from ._exact import ExactClientSet
-from ._hll import MAX_LG_K, MIN_LG_K, HyperLogLog
-from .errors import (
+from clientid.count.exact import ExactClientSet
+from clientid.errors import (
     DecodeError,
     InexactCounterError,
     InvalidModelError,
     UnsupportedFormatError,
 )
+from clientid.sketch.hll import MAX_LG_K, MIN_LG_K, HyperLogLog
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator

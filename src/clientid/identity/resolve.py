@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from . import _hashing
-from ._ids import ClientId, ClientType, NamespaceId
-from ._model import Client
-from ._text import GO_WHITESPACE, go_lower
-from .errors import InvalidModelError
+from clientid.errors import InvalidModelError
+from clientid.model import hashing as _hashing
+from clientid.model.ids import ClientId, ClientType, NamespaceId
+from clientid.model.records import Client
+from clientid.model.text import GO_WHITESPACE, go_lower
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from ._model import (
+    from clientid.model.records import (
         AcmeIdentifier,
         AcmeOrder,
         SecretSyncAssociation,

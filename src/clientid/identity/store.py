@@ -10,7 +10,7 @@ carry, which client is it?
 Every operation validates first and applies afterwards, so a refused
 operation raises an :class:`~clientid.errors.IdentityError` and leaves the
 store exactly as it was.  Every ID the store mints is derived from the
-operation's inputs (see :mod:`clientid._hashing`), so replaying the same
+operation's inputs (see :mod:`clientid.model.hashing`), so replaying the same
 operations yields the same store on every machine.
 """
 
@@ -23,13 +23,28 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar, final
 
 import attrs
 
-from ._hashing import (
+from clientid.errors import (
+    IdentityError,
+    InternalError,
+    InvalidModelError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from clientid.identity.resolve import (
+    DEFAULT_POLICY,
+    ROOT_POLICY,
+    WRAPPING_POLICIES,
+    client_for_token,
+    sanitize_policies,
+)
+from clientid.model.hashing import (
     IMPLICIT_ENTITY_TAG,
     derived_uuid,
     implicit_entity,
     implicit_entity_name,
 )
-from ._ids import (
+from clientid.model.ids import (
     ROOT_NAMESPACE_ID,
     AliasId,
     EntityId,
@@ -37,7 +52,7 @@ from ._ids import (
     MountAccessor,
     NamespaceId,
 )
-from ._model import (
+from clientid.model.records import (
     AuthMount,
     Client,
     Entity,
@@ -52,22 +67,7 @@ from ._model import (
     TokenType,
     freeze_metadata,
 )
-from ._resolve import (
-    DEFAULT_POLICY,
-    ROOT_POLICY,
-    WRAPPING_POLICIES,
-    client_for_token,
-    sanitize_policies,
-)
-from ._text import GO_WHITESPACE, go_lower
-from .errors import (
-    IdentityError,
-    InternalError,
-    InvalidModelError,
-    InvalidRequestError,
-    NotFoundError,
-    PermissionDeniedError,
-)
+from clientid.model.text import GO_WHITESPACE, go_lower
 
 if TYPE_CHECKING:
     import datetime as dt

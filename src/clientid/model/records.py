@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import attrs
 
-from ._ids import (
+from clientid.errors import InvalidModelError
+from clientid.model.ids import (
     ROOT_NAMESPACE_ID,
     AliasId,
     ClientId,
@@ -24,7 +25,7 @@ from ._ids import (
     MountAccessor,
     NamespaceId,
 )
-from ._validators import (
+from clientid.model.validators import (
     aware_datetime,
     no_empty_strings,
     non_empty,
@@ -32,7 +33,6 @@ from ._validators import (
     optional_non_empty,
     sorted_unique_pairs,
 )
-from .errors import InvalidModelError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

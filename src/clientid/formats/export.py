@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Final, TypeAlias, final
 
 import attrs
 
-from ._ids import ClientId, ClientType, MountAccessor, NamespaceId
-from ._model import Metadata
-from ._validators import aware_datetime, non_empty
+from clientid.model.ids import ClientId, ClientType, MountAccessor, NamespaceId
+from clientid.model.records import Metadata
+from clientid.model.validators import aware_datetime, non_empty
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

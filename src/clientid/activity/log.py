@@ -18,19 +18,7 @@ from typing import TYPE_CHECKING, Final, cast, final
 
 import attrs
 
-from ._count import ClientCounter, Count
-from ._export import ExportRecord
-from ._hll import HyperLogLog
-from ._ids import (
-    ROOT_NAMESPACE_ID,
-    ClientId,
-    ClientType,
-    EntityId,
-    MountAccessor,
-    NamespaceId,
-)
-from ._model import AuthMount, Client, Namespace
-from ._report import (
+from clientid.activity.report import (
     ZERO,
     ActivityReport,
     ClientCounts,
@@ -42,14 +30,31 @@ from ._report import (
     exact_count,
     sum_counts,
 )
-from ._resolve import client_for_secret_sync
-from .errors import InvalidModelError, SketchedMonthError
+from clientid.count.counter import ClientCounter, Count
+from clientid.errors import InvalidModelError, SketchedMonthError
+from clientid.formats.export import ExportRecord
+from clientid.identity.resolve import client_for_secret_sync
+from clientid.model.ids import (
+    ROOT_NAMESPACE_ID,
+    ClientId,
+    ClientType,
+    EntityId,
+    MountAccessor,
+    NamespaceId,
+)
+from clientid.model.records import AuthMount, Client, Namespace
+from clientid.sketch.hll import HyperLogLog
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from ._ingest import ClientEvent
-    from ._model import Entity, EntityAlias, Group, SecretSyncAssociation
+    from clientid.model.events import ClientEvent
+    from clientid.model.records import (
+        Entity,
+        EntityAlias,
+        Group,
+        SecretSyncAssociation,
+    )
 
 __all__ = ["ActivityLog"]
 

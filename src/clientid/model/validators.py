@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidModelError
+from clientid.errors import InvalidModelError
 
 if TYPE_CHECKING:
     import datetime as dt

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Final, TypeAlias, final
 
 import attrs
 
-from ._count import Count
-from ._ids import ClientType, MountAccessor, NamespaceId
+from clientid.count.counter import Count
+from clientid.model.ids import ClientType, MountAccessor, NamespaceId
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

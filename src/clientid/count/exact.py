@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final, final
 import attrs
 from sortedcontainers import SortedList
 
-from .errors import DecodeError, UnsupportedFormatError
+from clientid.errors import DecodeError, UnsupportedFormatError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator

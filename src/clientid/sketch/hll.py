@@ -25,13 +25,18 @@ from typing import TYPE_CHECKING, Final, final
 
 import attrs
 
-from . import _datasketches
-from ._hashing import (
+from clientid.errors import (
+    DecodeError,
+    InvalidModelError,
+    UnsupportedFormatError,
+)
+from clientid.model.hashing import (
     DATASKETCHES_SEED,
     datasketches_hash128,
     murmur3_x64_128_ascii,
 )
-from ._hll_tables import (
+from clientid.sketch import datasketches as _datasketches
+from clientid.sketch.tables import (
     COMPOSITE_LOWER,
     COMPOSITE_UPPER,
     COMPOSITE_X,
@@ -41,7 +46,6 @@ from ._hll_tables import (
     HIP_LOWER,
     HIP_UPPER,
 )
-from .errors import DecodeError, InvalidModelError, UnsupportedFormatError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -514,7 +518,7 @@ class HyperLogLog:
         length, it counts nothing and the caller takes the pure path.
         """
         try:
-            from . import _hll_numpy  # noqa: PLC0415 - numpy is optional.
+            from clientid.sketch import batch_numpy as _hll_numpy  # noqa: PLC0415 - numpy is optional.
         except ImportError:
             return False
         try:

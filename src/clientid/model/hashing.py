@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Final
 
 import mmh3
 
-from ._ids import ClientId, EntityId
-from ._text import go_lower
+from clientid.model.ids import ClientId, EntityId
+from clientid.model.text import go_lower
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -1,64 +1,53 @@
 """
-Ingest adapters: Vault audit-log entries and activity-export records.
+The audit-log adapter: Vault audit-log entries to client events.
 
-Both adapters take already-parsed JSON (or CSV rows as mappings) and turn
-them into :class:`ClientEvent` objects that can be recorded into an activity
-log.  They do no I/O: reading files, decompressing and splitting lines is the
-caller's job.
+It takes already-parsed JSON and does no I/O: reading files, decompressing
+and splitting lines is the caller's job.
 
 See: https://developer.hashicorp.com/vault/docs/audit
-See: https://developer.hashicorp.com/vault/api-docs/system/internal-counters
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
 import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, final
 
-import attrs
-
-from ._hashing import non_entity_client_id
-from ._ids import (
+from clientid.errors import InvalidModelError, MalformedRecordError
+from clientid.identity.resolve import ROOT_POLICY, WRAPPING_POLICIES
+from clientid.ingest.common import (
+    ClientEvent,
+    RejectedRecord,
+    SkipReason,
+    _boolean,
+    _child,
+    _events,
+    _rfc3339,
+    _string,
+    _strings,
+    _time,
+)
+from clientid.model.hashing import non_entity_client_id
+from clientid.model.ids import (
     ROOT_NAMESPACE_ID,
     ClientId,
     ClientType,
     MountAccessor,
     NamespaceId,
 )
-from ._model import AuthMount, Client, Namespace
-from ._resolve import ROOT_POLICY, WRAPPING_POLICIES
-from .errors import InvalidModelError, MalformedRecordError
+from clientid.model.records import AuthMount, Client, Namespace
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    import datetime as dt
+    from collections.abc import Iterable, Iterator, Sequence
 
-__all__ = [
-    "AuditLogReader",
-    "ClientEvent",
-    "ExportReader",
-    "RejectedRecord",
-    "SkipReason",
-]
+__all__ = ["AuditLogReader"]
 
-#: Default number of recent request IDs remembered for de-duplication.
 DEFAULT_DEDUP_LIMIT: Final = 100_000
 #: Default number of token accessors remembered for the attribution join.
 DEFAULT_JOIN_LIMIT: Final = 1_000_000
-
-_UTC: Final = dt.UTC
-_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=_UTC)
-
-# RFC 3339: date, "T" (or a space, which RFC 3339 allows), time with optional
-# fraction of any length, and a mandatory offset.
-_RFC3339: Final = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?"
-    r"(?:[Zz]|[+-]\d{2}:\d{2})"
-)
 
 # Vault serves these without a token check, so a request to them is never
 # counted even when it carries a token (and hence a client ID): logins and
@@ -78,153 +67,6 @@ _TOKEN_RENEWAL_PATH: Final = re.compile(
 )
 
 _ROOT_POLICIES: Final = (ROOT_POLICY,)
-
-# Client-type strings of export records.  ``acme`` is what Vault >= 1.17
-# writes for the type the 1.14 code called ``pki-acme``.
-_EXPORT_CLIENT_TYPES: Final[Mapping[str, ClientType]] = {
-    **{member.value: member for member in ClientType},
-    "acme": ClientType.ACME,
-}
-
-
-@final
-class SkipReason(enum.Enum):
-    """
-    Why an audit-log entry produced no client event.
-
-    See: https://developer.hashicorp.com/vault/docs/concepts/client-count
-    """
-
-    #: Another entry of the same request (its request or response entry, or
-    #: a copy from another audit device or node) was already handled.
-    DUPLICATE = "duplicate"
-    #: The request did not authenticate with a token (logins, health...).
-    UNAUTHENTICATED = "unauthenticated"
-    #: The ACL or Sentinel check denied the request.
-    DENIED = "denied"
-    #: The token is a root token (its only policy is ``root``).
-    ROOT_TOKEN = "root-token"  # noqa: S105 (not a secret)
-    #: The token is a response-wrapping or control-group token.
-    WRAPPING_TOKEN = "wrapping-token"  # noqa: S105 (not a secret)
-    #: The token is marked ``ignore_for_billing`` (HCP Link tokens).
-    IGNORED_FOR_BILLING = "ignored-for-billing"
-    #: The entry is malformed (lenient mode only; strict mode raises).
-    MALFORMED = "malformed"
-
-
-@final
-@attrs.frozen(kw_only=True)
-class ClientEvent:
-    """
-    One use of a client, ready to be recorded in an activity log.
-
-    Attributes:
-        client: The client, attributed to the token's namespace and issuing
-            auth mount (export records: as Vault recorded it).
-        at: When the client was used (UTC); the month it is counted in.
-        token_creation_time: When the token was created, if known (export
-            records before 1.21 call it ``timestamp``).
-        approximate: Whether the attribution or the time is a fallback: the
-            namespace is the request's and the mount is unknown because the
-            token could not be joined to the response that minted it, or
-            ``at`` is the token creation time because the export record
-            has no first-use time.
-        request_id: The audit entry's ``request.id`` (``None`` for export
-            records).
-    """
-
-    client: Client
-    at: dt.datetime
-    token_creation_time: dt.datetime | None = None
-    approximate: bool = False
-    request_id: str | None = None
-
-
-@final
-@attrs.frozen(kw_only=True)
-class RejectedRecord:
-    """
-    A malformed record that a lenient reader returned instead of raising.
-
-    Attributes:
-        index: The record's position in its input, counting from 0.
-        error: The error strict mode would have raised.
-    """
-
-    index: int
-    error: MalformedRecordError = attrs.field(eq=False)
-
-    @property
-    def reason(self) -> str:
-        """
-        The error's message: field, rule and offending value.
-        """
-        return str(self.error)
-
-
-# --------------------------------------------------------------------------
-# Field access that names the dotted path of whatever is wrong.
-# --------------------------------------------------------------------------
-
-
-def _child(
-    parent: Mapping[str, object], key: str, path: str
-) -> Mapping[str, object] | None:
-    value = parent.get(key)
-    if value is None:
-        return None
-    # Parsed JSON gives dicts; the exact-type test skips the slower ABC
-    # check for them.
-    if type(value) is not dict and not isinstance(value, Mapping):
-        raise MalformedRecordError(path, "must be an object", value)
-    return value
-
-
-def _string(parent: Mapping[str, object], key: str, path: str) -> str | None:
-    value = parent.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise MalformedRecordError(path, "must be a string", value)
-
-
-def _boolean(parent: Mapping[str, object], key: str, path: str) -> bool | None:
-    value = parent.get(key)
-    if value is None or isinstance(value, bool):
-        return value
-    raise MalformedRecordError(path, "must be a boolean", value)
-
-
-def _strings(
-    parent: Mapping[str, object], key: str, path: str
-) -> tuple[str, ...] | None:
-    value = parent.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(
-        isinstance(item, str) for item in value
-    ):
-        raise MalformedRecordError(path, "must be a list of strings", value)
-    return tuple(value)
-
-
-def _rfc3339(text: str, path: str) -> dt.datetime:
-    if not _RFC3339.fullmatch(text):
-        raise MalformedRecordError(path, "must be an RFC 3339 time", text)
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        # The shape matched, but the date does not exist (e.g. 02-30).
-        raise MalformedRecordError(
-            path, "must be an RFC 3339 time", text
-        ) from None
-    return parsed.astimezone(_UTC)
-
-
-def _time(
-    parent: Mapping[str, object], key: str, path: str
-) -> dt.datetime | None:
-    text = _string(parent, key, path)
-    return None if text is None else _rfc3339(text, path)
 
 
 # --------------------------------------------------------------------------
@@ -648,17 +490,6 @@ def _ancestor_paths(path: str) -> Iterator[str]:
         yield "".join(part + "/" for part in parts[:end])
 
 
-def _events(
-    feed: Callable[[Mapping[str, object]], ClientEvent | None],
-    items: Iterable[Mapping[str, object]],
-) -> Iterator[ClientEvent]:
-    """Feed every item, lazily, and yield the events it produces."""
-    for item in items:
-        event = feed(item)
-        if event is not None:
-            yield event
-
-
 @final
 class AuditLogReader:
     """
@@ -1008,240 +839,3 @@ def _bounded_put(
     mapping[key] = value
     if len(mapping) > limit:
         mapping.popitem(last=False)
-
-
-# --------------------------------------------------------------------------
-# Activity export.
-# --------------------------------------------------------------------------
-
-_TRUE_FALSE: Final[Mapping[str, bool]] = {"true": True, "false": False}
-
-
-def _export_bool(record: Mapping[str, object], key: str) -> bool | None:
-    value = record.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value in _TRUE_FALSE:
-        return _TRUE_FALSE[value]
-    raise MalformedRecordError(key, "must be a boolean", value)
-
-
-def _export_string(record: Mapping[str, object], key: str) -> str | None:
-    value = record.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return value
-    raise MalformedRecordError(key, "must be a string", value)
-
-
-def _export_time(record: Mapping[str, object], key: str) -> dt.datetime | None:
-    value = record.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise MalformedRecordError(
-            key, "must be Unix seconds or RFC 3339", value
-        )
-    if isinstance(value, str) and value.isdigit():
-        # CSV exports before 1.18 write Unix seconds as text.
-        value = int(value)
-    if isinstance(value, int):
-        try:
-            return dt.datetime.fromtimestamp(value, _UTC)
-        except (OverflowError, OSError, ValueError):
-            raise MalformedRecordError(
-                key, "must be Unix seconds in range", value
-            ) from None
-    if isinstance(value, str):
-        return _rfc3339(value, key)
-    raise MalformedRecordError(key, "must be Unix seconds or RFC 3339", value)
-
-
-def _export_event(
-    record: object, period_start: dt.datetime | None
-) -> ClientEvent:
-    """Turn one export record of any version into a client event."""
-    if not isinstance(record, Mapping):
-        raise MalformedRecordError(
-            field="record", reason="must be an object", value=record
-        )
-    client_id = _export_string(record, "client_id")
-    if client_id is None:
-        raise MalformedRecordError(
-            field="client_id",
-            reason="must be a non-empty string",
-            value=record.get("client_id"),
-        )
-    namespace_id = _export_string(record, "namespace_id")
-    if namespace_id is None:
-        raise MalformedRecordError(
-            field="namespace_id",
-            reason="must be a non-empty string",
-            value=record.get("namespace_id"),
-        )
-    type_text = _export_string(record, "client_type")
-    non_entity = _export_bool(record, "non_entity")
-    if type_text is None:
-        # Records written before client_type existed (Vault <= 1.13).
-        client_type = (
-            ClientType.NON_ENTITY_TOKEN if non_entity else ClientType.ENTITY
-        )
-    elif type_text in _EXPORT_CLIENT_TYPES:
-        client_type = _EXPORT_CLIENT_TYPES[type_text]
-    else:
-        raise MalformedRecordError(
-            field="client_type",
-            reason="must be one of " + ", ".join(sorted(_EXPORT_CLIENT_TYPES)),
-            value=type_text,
-        )
-    if non_entity is not None and non_entity != client_type.is_non_entity:
-        raise MalformedRecordError(
-            field="non_entity",
-            reason=f"must agree with client_type {client_type.value!r}",
-            value=non_entity,
-        )
-    # Parse every spelling, so a malformed one is reported even when
-    # another spelling is the one used.
-    created = _export_time(record, "token_creation_time")
-    legacy_created = _export_time(record, "timestamp")
-    if legacy_created == _EPOCH:
-        # Versions 1.11-1.17 write the record's int64 timestamp as-is and
-        # leave it out when it is 0: "unknown", never January 1970.
-        legacy_created = None
-    created = created or legacy_created
-    first_used = _export_time(record, "client_first_used_time")
-    alias_first_used = _export_time(record, "client_first_usage_time")
-    first_used = first_used or alias_first_used
-    at = first_used or created or period_start
-    if at is None:
-        raise MalformedRecordError(
-            field="timestamp",
-            reason="is required when token_creation_time and "
-            "client_first_used_time are absent and no period_start is given",
-            value=record.get("timestamp"),
-        )
-    approximate = first_used is None
-    if period_start is not None and at < period_start:
-        # The record was exported for this period, so its first use lies
-        # inside it; only the token predates it.
-        at = period_start
-    mount_accessor = _export_string(record, "mount_accessor")
-    client = Client(
-        id=ClientId(client_id),
-        type=client_type,
-        namespace_id=NamespaceId(namespace_id),
-        mount_accessor=(
-            MountAccessor(mount_accessor) if mount_accessor else None
-        ),
-    )
-    return ClientEvent(
-        client=client,
-        at=at,
-        token_creation_time=created,
-        approximate=approximate,
-    )
-
-
-@final
-class ExportReader:
-    """
-    Turn activity-export records of any Vault version into client events.
-
-    Reads JSON records and CSV rows (as mappings of strings) of the three
-    export formats: 1.11-1.17 (``timestamp`` in Unix seconds, ``non_entity``,
-    ``client_type`` possibly absent), 1.18-1.20 (``timestamp`` in RFC 3339)
-    and 1.21+ (``token_creation_time`` and ``client_first_used_time``, also
-    spelled ``client_first_usage_time``).  ``acme`` and ``pki-acme`` both
-    mean :attr:`~clientid.ClientType.ACME`.  Unknown fields are ignored.
-
-    The event's time is the first-use time where the record has one;
-    otherwise it is the token creation time, moved forward to
-    *period_start* when given, and the event is marked ``approximate``.
-
-    Args:
-        lenient: Return malformed records through :attr:`rejected` instead
-            of raising :class:`~clientid.errors.MalformedRecordError`.
-        period_start: Start of the exported period, if known.
-
-    See: https://developer.hashicorp.com/vault/api-docs/system/internal-counters#activity-export
-    """
-
-    __slots__ = (
-        "_counted",
-        "_index",
-        "_lenient",
-        "_period_start",
-        "_rejected",
-    )
-
-    def __init__(
-        self,
-        *,
-        lenient: bool = False,
-        period_start: dt.datetime | None = None,
-    ) -> None:
-        if period_start is not None and period_start.utcoffset() is None:
-            raise InvalidModelError(
-                field="period_start",
-                value=period_start,
-                rule="must be timezone-aware",
-            )
-        self._lenient = lenient
-        self._period_start = period_start
-        self._index = 0
-        self._counted = 0
-        self._rejected: list[RejectedRecord] = []
-
-    @property
-    def counted(self) -> int:
-        """
-        How many client events the reader has produced.
-        """
-        return self._counted
-
-    @property
-    def rejected(self) -> tuple[RejectedRecord, ...]:
-        """
-        The malformed records seen in lenient mode, in input order.
-        """
-        return tuple(self._rejected)
-
-    def read(
-        self, records: Iterable[Mapping[str, object]]
-    ) -> Iterator[ClientEvent]:
-        """
-        Feed every record and yield the client events, in input order.
-
-        Raises:
-            MalformedRecordError: A record is malformed (strict mode).
-        """
-        return _events(self.feed, records)
-
-    def feed(self, record: Mapping[str, object]) -> ClientEvent | None:
-        """
-        Process one export record (a JSON object or a CSV row).
-
-        Returns:
-            The record's client event, or ``None`` if it was malformed and
-            the reader is lenient.
-
-        Raises:
-            MalformedRecordError: The record is malformed (strict mode).
-        """
-        index = self._index
-        self._index += 1
-        try:
-            event = _export_event(record, self._period_start)
-        except MalformedRecordError as exc:
-            error = MalformedRecordError(
-                exc.field, exc.reason, exc.value, index
-            )
-            if not self._lenient:
-                raise error from None
-            self._rejected.append(RejectedRecord(index=index, error=error))
-            return None
-        self._counted += 1
-        return event
