@@ -4,7 +4,11 @@ Development sessions for clientid.
 ``nox`` runs the default sessions (tests, typing, lint); the others are asked
 for by name: ``nox -s properties``, ``nox -s bench``, ``nox -s datasketches``,
 ``nox -s docs``.  The ``tests`` session runs exactly the README's test
-command, as ``.ci/run`` does.
+command.
+
+``.ci/run`` runs the README's test command, then each of its gates through
+the session of the same name here (typing, lint, docs, coverage, contracts,
+openbao), so that a developer and CI run the same commands.
 """
 
 from __future__ import annotations
@@ -19,7 +23,14 @@ PYTHONS = ["3.11", "3.12", "3.13"]
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Run the test suite (the README's second command) with coverage."""
+    """Run the test suite: the README's second command."""
+    session.install("-e", ".[tests]")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python="3.11")
+def coverage(session: nox.Session) -> None:
+    """Run the test suite under branch coverage (fail_under in pyproject)."""
     session.install("-e", ".[tests]")
     session.run(
         "python",
@@ -29,6 +40,13 @@ def tests(session: nox.Session) -> None:
         "--cov-report=term-missing",
         *session.posargs,
     )
+
+
+@nox.session(python="3.11")
+def contracts(session: nox.Session) -> None:
+    """Check the import-linter layer contracts of pyproject.toml."""
+    session.install("-e", ".", "import-linter>=2.1")
+    session.run("lint-imports", "--no-cache")
 
 
 @nox.session(python="3.11")

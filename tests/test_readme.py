@@ -34,9 +34,42 @@ def test_ci_runs_the_readmes_test_command():
     """
     .ci/run runs the README's second command verbatim.
     """
-    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert 'python -m pip install -e ".[tests]" && python -m pytest' in CI
 
-    assert 'python -m pip install -e ".[tests]" && python -m pytest' in ci
+
+CI = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+CI_GATES = re.findall(r"^gate (\w+) ", CI, flags=re.MULTILINE)
+NOX_SESSIONS = set(
+    re.findall(
+        r"^@nox\.session\(.*?\)\ndef (\w+)\(",
+        (ROOT / "noxfile.py").read_text(encoding="utf-8"),
+        flags=re.MULTILINE,
+    )
+)
+DEVELOPMENT = README[README.index("## Development") :]
+
+
+def test_ci_runs_every_promised_gate():
+    """
+    CI checks types, lint, docs, coverage, contracts and the real server.
+    """
+    assert CI_GATES == [
+        "typing",
+        "lint",
+        "docs",
+        "coverage",
+        "contracts",
+        "openbao",
+    ]
+
+
+@pytest.mark.parametrize("session", CI_GATES)
+def test_each_ci_gate_is_a_nox_session_the_readme_lists(session):
+    """
+    CI, the noxfile and the README's development section agree.
+    """
+    assert session in NOX_SESSIONS
+    assert f"nox -s {session} " in DEVELOPMENT
 
 
 def test_readme_python_examples_run():
