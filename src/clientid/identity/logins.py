@@ -4,7 +4,7 @@ Logins through an auth mount: the hot path of a replay.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NoReturn
 
 import attrs
 
@@ -70,12 +70,34 @@ RULES: Final = declare_rules(
 )
 
 
+#: A login's identity: entity, alias, whether the login creates them, and
+#: the alias's new metadata (``None``: unchanged).
+_Login = tuple[Entity | None, EntityAlias | None, bool, Metadata | None]
+_NO_ALIAS: Final[_Login] = (None, None, False, None)
+
+
+def _refuse_mount(
+    mount: AuthMount | None,
+    mount_accessor: MountAccessor,
+    mount_type: str | None,
+) -> NoReturn:
+    """Raise the alias resolver's error for an unknown or mistyped mount."""
+    if mount is None:
+        fail("alias-resolver-mount-unknown", "mount_accessor", mount_accessor)
+    fail(
+        "alias-resolver-mount-type",
+        "mount_type",
+        mount_type,
+        accessor=mount_accessor,
+    )
+
+
 class LoginsPart(PoliciesPart, GroupsPart):
     """The logins part of :class:`~clientid.IdentityStore`."""
 
     __slots__ = ()
 
-    def login(  # noqa: C901, PLR0912
+    def login(
         self,
         mount_accessor: MountAccessor,
         alias_name: str | None,
@@ -139,51 +161,16 @@ class LoginsPart(PoliciesPart, GroupsPart):
         See: https://developer.hashicorp.com/vault/docs/concepts/identity
         """
         mount = self._mounts.get(mount_accessor)
-        if mount is None:
-            fail(
-                "alias-resolver-mount-unknown",
-                "mount_accessor",
-                mount_accessor,
-            )
-        if mount_type is not None and mount_type != mount.type:
-            fail(
-                "alias-resolver-mount-type",
-                "mount_type",
-                mount_type,
-                accessor=mount_accessor,
-            )
-        entity: Entity | None = None
-        alias: EntityAlias | None = None
-        created = False
-        new_metadata: Metadata | None = None
-        valid_groups: tuple[str, ...] = ()
-        if alias_name is not None and not (
-            mount.local and self._disable_local
+        if mount is None or (
+            mount_type is not None and mount_type != mount.type
         ):
-            if not alias_name:
-                fail("alias-resolver-name-missing", "alias_name", alias_name)
-            alias = self._alias_keys.get((mount_accessor, fold(alias_name)))
-            if metadata is not None:
-                new_metadata = freeze_metadata(metadata)
-            if alias is None:
-                created = True
-                entity, alias = self._new_login_entity(
-                    mount, alias_name, new_metadata or ()
-                )
-            else:
-                entity = self._entities[alias.canonical_id]
-                if entity.disabled:
-                    fail("login-entity-disabled", "alias_name", alias_name)
-                # Vault refreshes metadata only on an exact, case-sensitive
-                # name match, so `ALICE` does not touch `alice`'s metadata.
-                if (
-                    new_metadata is not None
-                    and alias.name == alias_name
-                    and alias.metadata != new_metadata
-                ):
-                    alias = attrs.evolve(alias, metadata=new_metadata)
-                else:
-                    new_metadata = None
+            _refuse_mount(mount, mount_accessor, mount_type)
+        login = (
+            _NO_ALIAS
+            if alias_name is None or (mount.local and self._disable_local)
+            else self._login_alias(mount, alias_name, metadata)
+        )
+        entity = login[0]
         requested = (
             policies
             if isinstance(policies, tuple)
@@ -205,15 +192,39 @@ class LoginsPart(PoliciesPart, GroupsPart):
             )
             else None
         )
+        return self._issue_login(
+            mount,
+            login,
+            plan,
+            token_policies,
+            token_type=token_type,
+            accessor=accessor,
+            at=at,
+        )
+
+    def _issue_login(
+        self,
+        mount: AuthMount,
+        login: _Login,
+        plan: GroupRefresh | None,
+        token_policies: tuple[str, ...],
+        *,
+        token_type: TokenType,
+        accessor: str | None,
+        at: dt.datetime | None,
+    ) -> LoginResult:
+        """Issue a validated login's token, or reuse the last equal result."""
+        entity = login[0]
         # A repeated login that changes nothing returns the same result
         # object: replays then cost a few lookups, no new frozen objects.
+        alias = login[1]
         reusable = (
             alias is not None
             and plan is None
             and at is None
             and accessor is None
         )
-        if reusable and alias is not None and not created:
+        if reusable and alias is not None and not login[2]:
             cached = self._login_memo.get(alias.id)
             if (
                 cached is not None
@@ -230,10 +241,56 @@ class LoginsPart(PoliciesPart, GroupsPart):
             type=token_type,
             accessor=accessor,
             orphan=True,
-            mount_accessor=mount_accessor,
+            mount_accessor=mount.accessor,
             creation_time=at,
         )
-        # Everything is validated: apply.
+        return self._apply_login(token, login, plan, reusable=reusable)
+
+    def _login_alias(
+        self,
+        mount: AuthMount,
+        alias_name: str,
+        metadata: Mapping[str, str] | None,
+    ) -> _Login:
+        """Find or plan a login's entity and alias; nothing is applied."""
+        if not alias_name:
+            fail("alias-resolver-name-missing", "alias_name", alias_name)
+        alias = self._alias_keys.get((mount.accessor, fold(alias_name)))
+        new_metadata = None if metadata is None else freeze_metadata(metadata)
+        if alias is None:
+            entity, alias = self._new_login_entity(
+                mount, alias_name, new_metadata or ()
+            )
+            return entity, alias, True, new_metadata
+        entity = self._entities[alias.canonical_id]
+        if entity.disabled:
+            fail("login-entity-disabled", "alias_name", alias_name)
+        # Vault refreshes metadata only on an exact, case-sensitive
+        # name match, so `ALICE` does not touch `alice`'s metadata.
+        if (
+            new_metadata is not None
+            and alias.name == alias_name
+            and alias.metadata != new_metadata
+        ):
+            return (
+                entity,
+                attrs.evolve(alias, metadata=new_metadata),
+                False,
+                (new_metadata),
+            )
+        return entity, alias, False, None
+
+    def _apply_login(
+        self,
+        token: Token,
+        login: _Login,
+        plan: GroupRefresh | None,
+        *,
+        reusable: bool,
+    ) -> LoginResult:
+        """Apply a validated login and remember its result for replays."""
+        entity, alias, created, new_metadata = login
+        valid_groups: tuple[str, ...] = ()
         if entity is not None and alias is not None:
             if created:
                 self._put_entity(entity)

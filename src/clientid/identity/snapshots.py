@@ -69,6 +69,10 @@ class IdentityState:
     disable_local_auth_mount_entities: bool = False
 
 
+def _bad(field: str, value: object, rule: str) -> NoReturn:
+    raise InvalidModelError(field, value, rule)
+
+
 class SnapshotsPart(StoreState):
     """The snapshots part of :class:`~clientid.IdentityStore`."""
 
@@ -123,74 +127,92 @@ class SnapshotsPart(StoreState):
         store._load(state)
         return store
 
-    def _load(self, state: IdentityState) -> None:  # noqa: C901, PLR0912, PLR0915
-        def bad(field: str, value: object, rule: str) -> NoReturn:
-            raise InvalidModelError(field, value, rule)
+    def _load(self, state: IdentityState) -> None:
+        """Replace the store's contents by *state*, checking as it goes."""
+        self._load_namespaces(state.namespaces)
+        self._load_mounts(state.mounts)
+        self._load_entities(state.entities, state.entity_aliases)
+        self._load_groups(state.groups, state.group_aliases)
+        for role in state.token_roles:
+            self._roles[(role.namespace_id, role.name)] = role
+        self._retired = set(state.retired_ids)
+        self._serial = state.serial
 
+    def _load_namespaces(self, namespaces: tuple[Namespace, ...]) -> None:
         self._namespaces.clear()
         self._namespace_paths.clear()
         self._mounts.clear()
         self._mount_paths.clear()
         self._token_mounts.clear()
-        for ns in sorted(state.namespaces, key=lambda n: n.path):
+        for ns in sorted(namespaces, key=lambda n: n.path):
             if ns.id in self._namespaces or ns.path in self._namespace_paths:
-                bad("namespaces", ns.id, "must not repeat an ID or a path")
+                _bad("namespaces", ns.id, "must not repeat an ID or a path")
             if ns.parent_id is not None and (
                 ns.parent_id not in self._namespaces
                 or not ns.path.startswith(self._namespaces[ns.parent_id].path)
             ):
-                bad("namespaces", ns.id, "must name an existing parent")
+                _bad("namespaces", ns.id, "must name an existing parent")
             self._namespaces[ns.id] = ns
             self._namespace_paths[ns.path] = ns.id
         if ROOT_NAMESPACE_ID not in self._namespaces:
-            bad("namespaces", (), "must include the root namespace")
-        for mount in state.mounts:
+            _bad("namespaces", (), "must include the root namespace")
+
+    def _load_mounts(self, mounts: tuple[AuthMount, ...]) -> None:
+        for mount in mounts:
             key = (mount.namespace_id, mount.path)
             if mount.namespace_id not in self._namespaces:
-                bad("mounts", mount.accessor, "must be in a known namespace")
+                _bad("mounts", mount.accessor, "must be in a known namespace")
             if mount.accessor in self._mounts or key in self._mount_paths:
-                bad("mounts", mount.accessor, "must have a unique accessor")
+                _bad("mounts", mount.accessor, "must have a unique accessor")
             self._mounts[mount.accessor] = mount
             self._mount_paths[key] = mount.accessor
             if mount.path == TOKEN_MOUNT_PATH:
                 self._token_mounts[mount.namespace_id] = mount.accessor
         for ns_id in self._namespaces:
             if ns_id not in self._token_mounts:
-                bad("mounts", ns_id, "must hold each namespace's token mount")
-        for entity in state.entities:
+                _bad("mounts", ns_id, "must hold each namespace's token mount")
+
+    def _load_entities(
+        self,
+        entities: tuple[Entity, ...],
+        aliases: tuple[EntityAlias, ...],
+    ) -> None:
+        for entity in entities:
             if entity.namespace_id not in self._namespaces:
-                bad("entities", entity.id, "must be in a known namespace")
+                _bad("entities", entity.id, "must be in a known namespace")
             name_key = (entity.namespace_id, fold(entity.name))
             if entity.id in self._entities or name_key in self._entity_names:
-                bad("entities", entity.id, "must have unique IDs and names")
+                _bad("entities", entity.id, "must have unique IDs and names")
             self._put_entity(entity)
-        for alias in state.entity_aliases:
+        for alias in aliases:
             owner = self._entity_aliases.get(alias.canonical_id)
             alias_key = (alias.mount_accessor, fold(alias.name))
             if owner is None or alias.id in self._aliases:
-                bad("entity_aliases", alias.id, "must belong to an entity")
+                _bad("entity_aliases", alias.id, "must belong to an entity")
             if alias_key in self._alias_keys or alias.mount_accessor in owner:
-                bad("entity_aliases", alias.id, "must have a unique key")
+                _bad("entity_aliases", alias.id, "must have a unique key")
             self._put_alias(alias)
-        for group in state.groups:
+
+    def _load_groups(
+        self,
+        groups: tuple[Group, ...],
+        aliases: tuple[GroupAlias, ...],
+    ) -> None:
+        for group in groups:
             name_key = (group.namespace_id, fold(group.name))
             if group.namespace_id not in self._namespaces or any(
                 m not in self._entities for m in group.member_entity_ids
             ):
-                bad("groups", group.id, "must reference known objects")
+                _bad("groups", group.id, "must reference known objects")
             if group.id in self._groups or name_key in self._group_names:
-                bad("groups", group.id, "must have unique IDs and names")
+                _bad("groups", group.id, "must have unique IDs and names")
             self._put_group(group)
-        for galias in state.group_aliases:
+        for galias in aliases:
             galias_key = (galias.mount_accessor, fold(galias.name))
             if (
                 galias.canonical_id not in self._groups
                 or galias.canonical_id in self._group_alias_of
                 or galias_key in self._group_alias_keys
             ):
-                bad("group_aliases", galias.id, "must be unique per group")
+                _bad("group_aliases", galias.id, "must be unique per group")
             self._put_group_alias(galias)
-        for role in state.token_roles:
-            self._roles[(role.namespace_id, role.name)] = role
-        self._retired = set(state.retired_ids)
-        self._serial = state.serial
