@@ -111,7 +111,7 @@ class MergesPart(StoreState):
 
     __slots__ = ()
 
-    def merge_entities(  # noqa: C901, PLR0912, PLR0915
+    def merge_entities(
         self,
         to_entity_id: EntityId,
         from_entity_ids: Iterable[EntityId],
@@ -164,6 +164,18 @@ class MergesPart(StoreState):
             fail("merge-to-other-namespace", "to_entity_id", to_entity_id)
         if len(from_ids) > 1 and len(keep) > 1:
             fail("merge-multiple-keep", "conflicting_alias_ids_to_keep", keep)
+        sources = self._merge_sources(target, from_ids, keep, namespace_id)
+        moved, dropped = self._merge_plan(target, sources, set(keep))
+        self._apply_merge(target, sources, moved, dropped)
+
+    def _merge_sources(
+        self,
+        target: Entity,
+        from_ids: list[EntityId],
+        keep: list[AliasId],
+        namespace_id: NamespaceId,
+    ) -> list[Entity]:
+        """Check the from-entities and their mount clashes (Vault's order)."""
         to_mounts = self._entity_aliases[target.id]
         sources: list[Entity] = []
         accessor_owner: dict[MountAccessor, EntityId] = {}
@@ -202,12 +214,18 @@ class MergesPart(StoreState):
                 from_ids,
                 clashes="; ".join(clashes),
             )
+        return sources
+
+    def _merge_plan(
+        self, target: Entity, sources: list[Entity], keep_set: set[AliasId]
+    ) -> tuple[dict[AliasId, EntityId], list[AliasId]]:
+        """Return the aliases a merge moves (to their source) and drops."""
+        to_mounts = self._entity_aliases[target.id]
         # Simulate the merge to find every keep-list conflict before any
         # change: Vault applies it alias by alias, clientid all or nothing.
         working = dict(to_mounts)
         moved: dict[AliasId, EntityId] = {}
         dropped: list[AliasId] = []
-        keep_set = set(keep)
         for source in sources:
             for accessor, alias_id in sorted(
                 self._entity_aliases[source.id].items()
@@ -228,7 +246,16 @@ class MergesPart(StoreState):
                     moved.pop(to_alias, None)
                 working[accessor] = alias_id
                 moved[alias_id] = source.id
-        # Apply.
+        return moved, dropped
+
+    def _apply_merge(
+        self,
+        target: Entity,
+        sources: list[Entity],
+        moved: dict[AliasId, EntityId],
+        dropped: list[AliasId],
+    ) -> None:
+        """Apply a checked merge plan."""
         merged_ids = list(target.merged_entity_ids)
         for source in sources:
             merged_ids.extend(source.merged_entity_ids)
