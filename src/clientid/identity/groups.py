@@ -211,7 +211,7 @@ class GroupsPart(StoreState):
             metadata=metadata,
         )
 
-    def _upsert_group(  # noqa: C901, PLR0912, PLR0915
+    def _upsert_group(
         self,
         *,
         existing: Group | None,
@@ -241,6 +241,46 @@ class GroupsPart(StoreState):
                 existing is None or other != existing.id
             ):
                 fail("group-name-taken", "name", name)
+        external = group_type is GroupType.EXTERNAL
+        changes = self._group_fields(
+            name, policies, metadata, member_entity_ids, external=external
+        )
+        # Subgroup edges live on the children: plan their parent lists.
+        group_id, serial = self._group_id(
+            existing, namespace_id, name, changes
+        )
+        child_updates = (
+            []
+            if member_group_ids is None
+            else self._subgroup_updates(
+                group_id, existing, member_group_ids, external=external
+            )
+        )
+        if existing is None:
+            group = Group(
+                id=group_id,
+                namespace_id=namespace_id,
+                type=group_type,
+                **changes,
+            )
+        else:
+            group = attrs.evolve(existing, **changes)
+        self._serial = serial
+        self._put_group(group)
+        for child in child_updates:
+            self._put_group(child)
+        return self._groups[group_id]
+
+    def _group_fields(
+        self,
+        name: str | None,
+        policies: Iterable[str] | None,
+        metadata: Mapping[str, str] | None,
+        member_entity_ids: Iterable[EntityId] | None,
+        *,
+        external: bool,
+    ) -> dict[str, Any]:
+        """Check a group write's own fields; return them as changes."""
         changes: dict[str, Any] = {}
         if name is not None:
             changes["name"] = name
@@ -250,7 +290,6 @@ class GroupsPart(StoreState):
             changes["policies"] = cleaned
         if metadata is not None:
             changes["metadata"] = validated_metadata("metadata", metadata)
-        external = group_type is GroupType.EXTERNAL
         if member_entity_ids is not None:
             members = dedupe(member_entity_ids)
             if external and members:
@@ -267,7 +306,17 @@ class GroupsPart(StoreState):
                         member,
                     )
             changes["member_entity_ids"] = tuple(sorted(members))
-        # Subgroup edges live on the children: plan their parent lists.
+        return changes
+
+    def _group_id(
+        self,
+        existing: Group | None,
+        namespace_id: NamespaceId,
+        name: str | None,
+        changes: dict[str, Any],
+    ) -> tuple[GroupId, int]:
+        """Return the group's ID and the serial after minting it."""
+        serial = self._serial
         serial = self._serial
         if existing is None:
             if name is None:
@@ -284,67 +333,58 @@ class GroupsPart(StoreState):
                 )
         else:
             group_id = existing.id
+        return group_id, serial
+
+    def _subgroup_updates(
+        self,
+        group_id: GroupId,
+        existing: Group | None,
+        member_group_ids: Iterable[GroupId],
+        *,
+        external: bool,
+    ) -> list[Group]:
+        """Plan the subgroups' new parent lists (the edges live there)."""
         child_updates: list[Group] = []
-        if member_group_ids is not None:
-            wanted = dedupe(member_group_ids)
-            if external and wanted:
+        wanted = dedupe(member_group_ids)
+        if external and wanted:
+            fail("group-external-member-groups", "member_group_ids", wanted)
+        current = self._children.get(group_id, set())
+        for child_id in wanted:
+            if child_id == group_id:
+                fail("group-self-member", "member_group_ids", child_id)
+            child = self._groups.get(GroupId(child_id))
+            if child is None:
                 fail(
-                    "group-external-member-groups", "member_group_ids", wanted
+                    "group-member-group-invalid",
+                    "member_group_ids",
+                    child_id,
                 )
-            current = self._children.get(group_id, set())
-            for child_id in wanted:
-                if child_id == group_id:
-                    fail("group-self-member", "member_group_ids", child_id)
-                child = self._groups.get(GroupId(child_id))
-                if child is None:
-                    fail(
-                        "group-member-group-invalid",
-                        "member_group_ids",
-                        child_id,
-                    )
-                if group_id in child.parent_group_ids:
-                    continue
-                # A brand-new group cannot close a cycle; an existing one
-                # does iff it is reachable downwards from the new child.
-                if existing is not None and self._reaches_down(
-                    child.id, group_id
-                ):
-                    fail("group-cycle", "member_group_ids", child_id)
+            if group_id in child.parent_group_ids:
+                continue
+            # A brand-new group cannot close a cycle; an existing one
+            # does iff it is reachable downwards from the new child.
+            if existing is not None and self._reaches_down(child.id, group_id):
+                fail("group-cycle", "member_group_ids", child_id)
+            child_updates.append(
+                attrs.evolve(
+                    child,
+                    parent_group_ids=tuple(
+                        sorted({*child.parent_group_ids, group_id})
+                    ),
+                )
+            )
+        for child_id in sorted(current - set(wanted)):
+            child = self._groups.get(child_id)
+            if child is not None:
                 child_updates.append(
                     attrs.evolve(
                         child,
                         parent_group_ids=tuple(
-                            sorted({*child.parent_group_ids, group_id})
+                            p for p in child.parent_group_ids if p != group_id
                         ),
                     )
                 )
-            for child_id in sorted(current - set(wanted)):
-                child = self._groups.get(child_id)
-                if child is not None:
-                    child_updates.append(
-                        attrs.evolve(
-                            child,
-                            parent_group_ids=tuple(
-                                p
-                                for p in child.parent_group_ids
-                                if p != group_id
-                            ),
-                        )
-                    )
-        if existing is None:
-            group = Group(
-                id=group_id,
-                namespace_id=namespace_id,
-                type=group_type,
-                **changes,
-            )
-        else:
-            group = attrs.evolve(existing, **changes)
-        self._serial = serial
-        self._put_group(group)
-        for child in child_updates:
-            self._put_group(child)
-        return self._groups[group_id]
+        return child_updates
 
     @staticmethod
     def _group_type(value: GroupType | str | None) -> GroupType | None:
