@@ -125,7 +125,29 @@ class AliasesPart(StoreState):
 
     __slots__ = ()
 
-    def create_entity_alias(  # noqa: C901
+    def _checked_alias_owner(
+        self,
+        canonical_id: EntityId,
+        mount_accessor: MountAccessor,
+        namespace_id: NamespaceId,
+    ) -> EntityId:
+        """Return the entity a new alias joins, refusing what Vault does."""
+        owner = self._entities.get(canonical_id)
+        if owner is None:
+            fail("alias-canonical-invalid", "canonical_id", canonical_id)
+        if owner.namespace_id != namespace_id:
+            fail(
+                "alias-canonical-other-namespace",
+                "canonical_id",
+                canonical_id,
+            )
+        # "An entity cannot have more than one alias for a particular
+        # authentication backend" (Vault's identity docs).
+        if mount_accessor in self._entity_aliases[owner.id]:
+            fail("alias-mount-taken", "canonical_id", canonical_id)
+        return owner.id
+
+    def create_entity_alias(
         self,
         *,
         mount_accessor: MountAccessor,
@@ -175,20 +197,9 @@ class AliasesPart(StoreState):
         )
         new_entity: Entity | None = None
         if canonical_id:
-            owner = self._entities.get(canonical_id)
-            if owner is None:
-                fail("alias-canonical-invalid", "canonical_id", canonical_id)
-            if owner.namespace_id != namespace_id:
-                fail(
-                    "alias-canonical-other-namespace",
-                    "canonical_id",
-                    canonical_id,
-                )
-            # "An entity cannot have more than one alias for a particular
-            # authentication backend" (Vault's identity docs).
-            if mount_accessor in self._entity_aliases[owner.id]:
-                fail("alias-mount-taken", "canonical_id", canonical_id)
-            owner_id = owner.id
+            owner_id = self._checked_alias_owner(
+                canonical_id, mount_accessor, namespace_id
+            )
         else:
             self._serial += 1
             owner_id = EntityId(
@@ -252,7 +263,45 @@ class AliasesPart(StoreState):
             custom_metadata,
         )
 
-    def _update_alias(  # noqa: C901
+    def _checked_alias_mount(
+        self, alias: EntityAlias, name: str, accessor: MountAccessor
+    ) -> bool:
+        """Check an alias's new name and mount; return the mount's locality."""
+        mount = self._mounts.get(accessor)
+        if mount is None:
+            fail("alias-mount-unknown", "mount_accessor", accessor)
+        if mount.namespace_id != alias.namespace_id:
+            fail(
+                "alias-update-mount-other-namespace",
+                "mount_accessor",
+                accessor,
+            )
+        other = self._alias_keys.get((accessor, fold(name)))
+        if other is not None and other.id != alias.id:
+            fail("alias-factors-taken", "name", name)
+        return mount.local
+
+    def _checked_alias_move(
+        self,
+        alias: EntityAlias,
+        canonical_id: EntityId,
+        accessor: MountAccessor,
+        *,
+        local: bool,
+    ) -> EntityId:
+        """Check moving an alias to another entity; return that entity."""
+        if alias.local or local:
+            fail("alias-local-move", "canonical_id", canonical_id)
+        target = self._entities.get(canonical_id)
+        if target is None:
+            fail("alias-canonical-unknown", "canonical_id", canonical_id)
+        if target.namespace_id != alias.namespace_id:
+            fail("alias-move-other-namespace", "canonical_id", canonical_id)
+        if accessor in self._entity_aliases[target.id]:
+            fail("alias-move-mount-taken", "canonical_id", canonical_id)
+        return target.id
+
+    def _update_alias(
         self,
         alias: EntityAlias,
         canonical_id: EntityId | None,
@@ -282,33 +331,12 @@ class AliasesPart(StoreState):
             fail("alias-accessor-change-taken", "mount_accessor", accessor)
         local = alias.local
         if changes:
-            mount = self._mounts.get(accessor)
-            if mount is None:
-                fail("alias-mount-unknown", "mount_accessor", accessor)
-            if mount.namespace_id != alias.namespace_id:
-                fail(
-                    "alias-update-mount-other-namespace",
-                    "mount_accessor",
-                    accessor,
-                )
-            other = self._alias_keys.get((accessor, fold(name)))
-            if other is not None and other.id != alias.id:
-                fail("alias-factors-taken", "name", name)
-            local = mount.local
+            local = self._checked_alias_mount(alias, name, accessor)
         owner = alias.canonical_id
         if move and canonical_id is not None:
-            if alias.local or local:
-                fail("alias-local-move", "canonical_id", canonical_id)
-            target = self._entities.get(canonical_id)
-            if target is None:
-                fail("alias-canonical-unknown", "canonical_id", canonical_id)
-            if target.namespace_id != alias.namespace_id:
-                fail(
-                    "alias-move-other-namespace", "canonical_id", canonical_id
-                )
-            if accessor in self._entity_aliases[target.id]:
-                fail("alias-move-mount-taken", "canonical_id", canonical_id)
-            owner = target.id
+            owner = self._checked_alias_move(
+                alias, canonical_id, accessor, local=local
+            )
         updated = attrs.evolve(
             alias,
             canonical_id=owner,

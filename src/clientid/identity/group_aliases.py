@@ -152,35 +152,42 @@ class GroupAliasesPart(StoreState):
             canonical_id or alias.canonical_id,
         )
 
-    def _upsert_group_alias(  # noqa: C901, PLR0912
+    def _check_alias_group(
+        self, namespace_id: NamespaceId, canonical_id: GroupId
+    ) -> None:
+        """Refuse a group alias's group unless external and in namespace."""
+        group = self._groups.get(canonical_id)
+        if group is None:
+            fail(
+                "group-alias-canonical-invalid",
+                "canonical_id",
+                canonical_id,
+            )
+        if group.type is not GroupType.EXTERNAL:
+            fail("group-alias-internal", "canonical_id", canonical_id)
+        if group.namespace_id != namespace_id:
+            fail(
+                "group-alias-group-other-namespace",
+                "canonical_id",
+                canonical_id,
+            )
+
+    def _check_group_alias(
         self,
         existing: GroupAlias | None,
         namespace_id: NamespaceId,
         name: str,
         accessor: MountAccessor,
         canonical_id: GroupId | None,
-    ) -> GroupAlias:
+    ) -> None:
+        """Refuse a group alias write as Vault does, in Vault's order."""
         if not name:
             fail("group-alias-name-missing", "name", name)
         if not accessor:
             fail("group-alias-accessor-missing", "mount_accessor", accessor)
         self._require_namespace(namespace_id)
         if canonical_id:
-            group = self._groups.get(canonical_id)
-            if group is None:
-                fail(
-                    "group-alias-canonical-invalid",
-                    "canonical_id",
-                    canonical_id,
-                )
-            if group.type is not GroupType.EXTERNAL:
-                fail("group-alias-internal", "canonical_id", canonical_id)
-            if group.namespace_id != namespace_id:
-                fail(
-                    "group-alias-group-other-namespace",
-                    "canonical_id",
-                    canonical_id,
-                )
+            self._check_alias_group(namespace_id, canonical_id)
         mount = self._mounts.get(accessor)
         if mount is None:
             fail("group-alias-mount-unknown", "mount_accessor", accessor)
@@ -193,6 +200,18 @@ class GroupAliasesPart(StoreState):
         other = self._group_alias_keys.get((accessor, fold(name)))
         if other is not None and (existing is None or other != existing.id):
             fail("group-alias-factors-taken", "name", name)
+
+    def _upsert_group_alias(
+        self,
+        existing: GroupAlias | None,
+        namespace_id: NamespaceId,
+        name: str,
+        accessor: MountAccessor,
+        canonical_id: GroupId | None,
+    ) -> GroupAlias:
+        self._check_group_alias(
+            existing, namespace_id, name, accessor, canonical_id
+        )
         new_group: Group | None = None
         if canonical_id:
             group_id = canonical_id
