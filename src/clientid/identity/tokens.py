@@ -33,6 +33,7 @@ from clientid.identity.util import (
 )
 from clientid.model.ids import (
     ROOT_NAMESPACE_ID,
+    EntityId,
     NamespaceId,
 )
 from clientid.model.records import (
@@ -120,6 +121,69 @@ RULES: Final = declare_rules(
 )
 
 
+def _token_type(
+    role: TokenRole | None, token_type: TokenType | None
+) -> TokenType:
+    """Return a new token's type: the role's token_type decides first."""
+    if role is None:
+        return token_type or TokenType.SERVICE
+    role_type, forced = ROLE_TOKEN_TYPES[role.token_type]
+    return role_type if forced else (token_type or role_type)
+
+
+def _refuse_root(
+    policies: tuple[str, ...],
+    new_type: TokenType,
+    *,
+    child_ns: bool,
+    is_root: bool,
+) -> None:
+    """Refuse a root token that the parent or the request cannot make."""
+    if child_ns:
+        fail("token-child-namespace-root", "policies", policies)
+    if not is_root:
+        fail("token-root-parent", "policies", policies)
+    if new_type is TokenType.BATCH:
+        fail("token-batch-root", "token_type", new_type.value)
+
+
+def _role_policies(
+    role: TokenRole, requested: tuple[str, ...] | None, parent: Token
+) -> tuple[str, ...]:
+    """Vault's policy rules for a role with policy lists (section 8.4)."""
+    if not requested:
+        # None and [] both mean "no policies requested".
+        requested = role.allowed_policies or parent.policies
+    asked = sanitize_policies(requested, add_default=False)
+    allowed = set(role.allowed_policies)
+    disallowed = set(role.disallowed_policies)
+    if DEFAULT_POLICY not in disallowed:
+        allowed.add(DEFAULT_POLICY)
+    if role.allowed_policies or role.allowed_policies_glob:
+        outside = [
+            p
+            for p in asked
+            if p not in allowed
+            and not any(glob_match(g, p) for g in role.allowed_policies_glob)
+        ]
+        if outside:
+            fail(
+                "token-role-policies-not-allowed",
+                "policies",
+                go_quote_list(asked),
+                allowed=go_quote_list(role.allowed_policies),
+                globs=go_quote_list(role.allowed_policies_glob),
+            )
+    for policy in asked:
+        if policy in disallowed or any(
+            glob_match(g, policy) for g in role.disallowed_policies_glob
+        ):
+            fail("token-role-policy-disallowed", "policies", policy)
+    if DEFAULT_POLICY in disallowed:
+        return asked
+    return sanitize_policies(asked)
+
+
 class TokensPart(RequestsPart, GroupsPart):
     """The tokens part of :class:`~clientid.IdentityStore`."""
 
@@ -176,7 +240,43 @@ class TokensPart(RequestsPart, GroupsPart):
         """
         self._roles.pop((namespace_id, name), None)
 
-    def create_token(  # noqa: C901, PLR0912, PLR0915
+    def _token_role(
+        self, request_ns: NamespaceId, role_name: str | None
+    ) -> TokenRole | None:
+        """Return the role a create names, if any."""
+        if role_name is None:
+            return None
+        role = self._roles.get((request_ns, role_name))
+        if role is None:
+            fail("token-role-unknown", "role_name", role_name)
+        return role
+
+    def _token_alias_entity(
+        self, role: TokenRole, entity_alias: str, request_ns: NamespaceId
+    ) -> tuple[EntityId, tuple[Entity, EntityAlias] | None]:
+        """
+        Return the entity of a create's ``entity_alias`` (section 8.3).
+
+        The second item is the entity and alias to create, if it is new.
+        """
+        folded = fold(entity_alias)
+        if not any(glob_match(p, folded) for p in role.allowed_entity_aliases):
+            fail(
+                "token-entity-alias-not-allowed",
+                "entity_alias",
+                entity_alias,
+            )
+        mount = self._mounts[self._token_mounts[request_ns]]
+        found = self._alias_keys.get((mount.accessor, folded))
+        if found is None:
+            planned = self._new_login_entity(mount, entity_alias, ())
+            return planned[0].id, planned
+        owner = self._entities[found.canonical_id]
+        if owner.disabled:
+            fail("token-entity-alias-disabled", "entity_alias", entity_alias)
+        return owner.id, None
+
+    def create_token(
         self,
         parent: Token,
         *,
@@ -237,11 +337,7 @@ class TokensPart(RequestsPart, GroupsPart):
             fail("token-batch-parent", "parent", parent.type.value)
         is_root = parent.policies == (ROOT_POLICY,)
         is_sudo = sudo or is_root
-        role: TokenRole | None = None
-        if role_name is not None:
-            role = self._roles.get((request_ns, role_name))
-            if role is None:
-                fail("token-role-unknown", "role_name", role_name)
+        role = self._token_role(request_ns, role_name)
         if entity_alias and role is None:
             fail(
                 "token-entity-alias-without-role", "entity_alias", entity_alias
@@ -252,11 +348,7 @@ class TokensPart(RequestsPart, GroupsPart):
         if child_ns and not is_sudo:
             fail("token-child-namespace-sudo", "namespace_id", request_ns)
         is_orphan = orphan or no_parent or (role is not None and role.orphan)
-        # Token type: the role's token_type decides, then the request.
-        new_type = token_type or TokenType.SERVICE
-        if role is not None:
-            role_type, forced = ROLE_TOKEN_TYPES[role.token_type]
-            new_type = role_type if forced else (token_type or role_type)
+        new_type = _token_type(role, token_type)
         strip_default = no_default_policy or (
             role is not None and role.token_no_default_policy
         )
@@ -266,40 +358,14 @@ class TokensPart(RequestsPart, GroupsPart):
         if strip_default:
             final = tuple(p for p in final if p != DEFAULT_POLICY)
         if ROOT_POLICY in final:
-            if child_ns:
-                fail("token-child-namespace-root", "policies", final)
-            if not is_root:
-                fail("token-root-parent", "policies", final)
-            if new_type is TokenType.BATCH:
-                fail("token-batch-root", "token_type", new_type.value)
+            _refuse_root(final, new_type, child_ns=child_ns, is_root=is_root)
         reject_wrapping(final)
         # The entity (section 8.3).
-        entity_id = None if is_orphan else parent.entity_id
-        planned: tuple[Entity, EntityAlias] | None = None
-        if entity_alias and role is not None:
-            folded = fold(entity_alias)
-            if not any(
-                glob_match(p, folded) for p in role.allowed_entity_aliases
-            ):
-                fail(
-                    "token-entity-alias-not-allowed",
-                    "entity_alias",
-                    entity_alias,
-                )
-            mount = self._mounts[self._token_mounts[request_ns]]
-            found = self._alias_keys.get((mount.accessor, folded))
-            if found is None:
-                planned = self._new_login_entity(mount, entity_alias, ())
-                entity_id = planned[0].id
-            else:
-                owner = self._entities[found.canonical_id]
-                if owner.disabled:
-                    fail(
-                        "token-entity-alias-disabled",
-                        "entity_alias",
-                        entity_alias,
-                    )
-                entity_id = owner.id
+        entity_id, planned = (
+            (None if is_orphan else parent.entity_id, None)
+            if not entity_alias or role is None
+            else self._token_alias_entity(role, entity_alias, request_ns)
+        )
         token = Token(
             namespace_id=request_ns,
             policies=final,
@@ -316,7 +382,7 @@ class TokensPart(RequestsPart, GroupsPart):
             self._put_alias(planned[1])
         return token
 
-    def _token_policies(  # noqa: C901, PLR0912
+    def _token_policies(
         self,
         parent: Token,
         role: TokenRole | None,
@@ -335,40 +401,7 @@ class TokensPart(RequestsPart, GroupsPart):
             or role.allowed_policies_glob
             or role.disallowed_policies_glob
         ):
-            if not requested:
-                # None and [] both mean "no policies requested".
-                requested = role.allowed_policies or parent.policies
-            asked = sanitize_policies(requested, add_default=False)
-            allowed = set(role.allowed_policies)
-            disallowed = set(role.disallowed_policies)
-            if DEFAULT_POLICY not in disallowed:
-                allowed.add(DEFAULT_POLICY)
-            if role.allowed_policies or role.allowed_policies_glob:
-                outside = [
-                    p
-                    for p in asked
-                    if p not in allowed
-                    and not any(
-                        glob_match(g, p) for g in role.allowed_policies_glob
-                    )
-                ]
-                if outside:
-                    fail(
-                        "token-role-policies-not-allowed",
-                        "policies",
-                        go_quote_list(asked),
-                        allowed=go_quote_list(role.allowed_policies),
-                        globs=go_quote_list(role.allowed_policies_glob),
-                    )
-            for policy in asked:
-                if policy in disallowed or any(
-                    glob_match(g, policy)
-                    for g in role.disallowed_policies_glob
-                ):
-                    fail("token-role-policy-disallowed", "policies", policy)
-            if DEFAULT_POLICY in disallowed:
-                return asked
-            return sanitize_policies(asked)
+            return _role_policies(role, requested, parent)
         if child_ns:
             return sanitize_policies(requested or ())
         if not requested:
