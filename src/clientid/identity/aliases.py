@@ -17,6 +17,7 @@ from clientid.identity.rules import declare_rules, fail
 from clientid.identity.state import StoreState
 from clientid.identity.util import (
     TAG_ENTITY,
+    expect,
     fold,
     validated_metadata,
 )
@@ -394,3 +395,25 @@ class AliasesPart(StoreState):
         if alias is None:
             fail("alias-not-found", "name", name)
         return alias
+
+    def _check_aliases(self) -> None:
+        """Check the alias indexes against the aliases (for tests)."""
+        pairs = 0
+        for entity_id, by_mount in self._entity_aliases.items():
+            for accessor, alias_id in by_mount.items():
+                alias = self._aliases[alias_id]
+                # One alias per mount per entity holds by construction of
+                # this index: check that it mirrors the aliases exactly.
+                expect(alias.canonical_id == entity_id, "alias owner")
+                expect(alias.mount_accessor == accessor, "alias mount")
+                pairs += 1
+        expect(
+            pairs == len(self._aliases) == len(self._alias_keys),
+            "one alias per mount per entity",
+        )
+        for alias_key, alias in self._alias_keys.items():
+            expect(self._aliases[alias.id] is alias, "alias key index")
+            expect(
+                alias_key == (alias.mount_accessor, fold(alias.name)),
+                "alias key",
+            )

@@ -16,6 +16,7 @@ from clientid.identity.state import StoreState
 from clientid.identity.util import (
     TAG_GROUP,
     TAG_GROUP_ALIAS,
+    expect,
     fold,
 )
 from clientid.model.ids import (
@@ -281,3 +282,24 @@ class GroupAliasesPart(StoreState):
         if alias is None:
             fail("group-alias-not-found", "alias_id", alias_id)
         return alias
+
+    def _check_group_aliases(self) -> None:
+        """Check the group alias indexes (for tests)."""
+        for group_id, alias_id in self._group_alias_of.items():
+            galias = self._group_aliases[alias_id]
+            expect(galias.canonical_id == group_id, "group alias owner")
+            expect(
+                self._groups[group_id].type is GroupType.EXTERNAL,
+                "group alias on an external group",
+            )
+            galias_key = (galias.mount_accessor, fold(galias.name))
+            expect(
+                self._group_alias_keys[galias_key] == alias_id,
+                "group alias key",
+            )
+        expect(
+            len(self._group_alias_of)
+            == len(self._group_aliases)
+            == len(self._group_alias_keys),
+            "group alias index",
+        )

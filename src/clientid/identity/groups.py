@@ -547,6 +547,7 @@ class GroupsPart(StoreState):
         return plan.valid
 
     def _check_groups(self) -> None:
+        """Check the group indexes and the absence of cycles (for tests)."""
         for group in self._groups.values():
             name_key = (group.namespace_id, fold(group.name))
             expect(self._group_names[name_key] == group.id, "group name")
@@ -563,21 +564,3 @@ class GroupsPart(StoreState):
             for group_id in group_ids:
                 members = self._groups[group_id].member_entity_ids
                 expect(entity_id in members, "entity group index")
-        for group_id, alias_id in self._group_alias_of.items():
-            galias = self._group_aliases[alias_id]
-            expect(galias.canonical_id == group_id, "group alias owner")
-            expect(
-                self._groups[group_id].type is GroupType.EXTERNAL,
-                "group alias on an external group",
-            )
-            galias_key = (galias.mount_accessor, fold(galias.name))
-            expect(
-                self._group_alias_keys[galias_key] == alias_id,
-                "group alias key",
-            )
-        expect(
-            len(self._group_alias_of)
-            == len(self._group_aliases)
-            == len(self._group_alias_keys),
-            "group alias index",
-        )

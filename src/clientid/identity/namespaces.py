@@ -319,6 +319,7 @@ class NamespacesPart(StoreState):
         return mount
 
     def _check_namespaces(self) -> None:
+        """Check the namespace and mount indexes (for tests)."""
         for ns in self._namespaces.values():
             expect(self._namespace_paths[ns.path] == ns.id, "namespace path")
             expect(

@@ -101,4 +101,6 @@ class IdentityStore(
         """Verify every internal invariant and index (for tests)."""
         self._check_namespaces()
         self._check_entities()
+        self._check_aliases()
         self._check_groups()
+        self._check_group_aliases()
