@@ -75,3 +75,29 @@ def test_entity_alias_repost_from_another_namespace_is_denied():
         )
 
     assert info.value.rule == "alias-other-namespace"
+
+
+def test_alias_check_finds_an_alias_key_that_does_not_fold(store):
+    """
+    _check_aliases() fails when an alias is indexed under a wrong key.
+    """
+    accessor = userpass(store)
+    alias = store.create_entity_alias(mount_accessor=accessor, name="Alice")
+    store._check_aliases()
+    del store._alias_keys[(accessor, "alice")]
+    store._alias_keys[(accessor, "Alice")] = alias
+
+    with pytest.raises(AssertionError, match="alias key"):
+        store._check_aliases()
+
+
+def test_alias_check_finds_an_alias_missing_from_its_entity(store):
+    """
+    _check_aliases() fails when an entity's mount index misses an alias.
+    """
+    accessor = userpass(store)
+    alias = store.create_entity_alias(mount_accessor=accessor, name="alice")
+    del store._entity_aliases[alias.canonical_id][accessor]
+
+    with pytest.raises(AssertionError, match="one alias per mount"):
+        store._check_aliases()

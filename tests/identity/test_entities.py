@@ -4,6 +4,9 @@ Entities (clientid.identity.entities).
 
 from __future__ import annotations
 
+import pytest
+from tests.identity.support import ROOT
+
 from clientid import (
     EntityId,
 )
@@ -95,3 +98,30 @@ def test_valid_metadata_is_stored_sorted(store):
     entity = store.create_entity(name="e", metadata={"b": "2", "a/=+_-": "1"})
 
     assert entity.metadata == (("a/=+_-", "1"), ("b", "2"))
+
+
+def test_entity_check_finds_a_stale_name_index(store):
+    """
+    _check_entities() fails when the name index outlives a rename.
+    """
+    entity = store.create_entity(name="alice")
+    store._check_entities()
+    store._entity_names[(ROOT, "mallory")] = entity.id
+
+    with pytest.raises(AssertionError, match="entity names"):
+        store._check_entities()
+
+
+def test_entity_check_finds_a_merged_id_pointing_elsewhere(store):
+    """
+    _check_entities() fails when the merge index names another entity.
+    """
+    keep = store.create_entity(name="keep")
+    gone = store.create_entity(name="gone")
+    other = store.create_entity(name="other")
+    store.merge_entities(keep.id, [gone.id])
+    store._check_entities()
+    store._merged[gone.id] = other.id
+
+    with pytest.raises(AssertionError, match="merged index"):
+        store._check_entities()

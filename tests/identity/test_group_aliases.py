@@ -4,12 +4,11 @@ Group aliases (clientid.identity.group_aliases).
 
 from __future__ import annotations
 
+import attrs
 import pytest
 from tests.identity.support import userpass
 
-from clientid import (
-    GroupType,
-)
+from clientid import AliasId, GroupType
 from clientid.errors import (
     NotFoundError,
     PermissionDeniedError,
@@ -85,3 +84,30 @@ def test_group_alias_updates_from_another_namespace_are_denied(store):
 
     assert info.value.rule == "group-alias-other-namespace"
     assert store.group_alias(alias.id) == alias
+
+
+def test_group_alias_check_finds_a_stale_key_index(store):
+    """
+    _check_group_aliases() fails when the key index names another alias.
+    """
+    accessor = store.enable_auth("ldap").accessor
+    alias = store.create_group_alias(mount_accessor=accessor, name="devs")
+    store._check_group_aliases()
+    store._group_alias_keys[(accessor, "devs")] = AliasId("other")
+
+    with pytest.raises(AssertionError, match="group alias key"):
+        store._check_group_aliases()
+    assert alias.id in store._group_aliases
+
+
+def test_group_alias_check_finds_an_alias_on_an_internal_group(store):
+    """
+    _check_group_aliases() fails when an alias sits on an internal group.
+    """
+    accessor = store.enable_auth("ldap").accessor
+    alias = store.create_group_alias(mount_accessor=accessor, name="devs")
+    group = store.group(alias.canonical_id)
+    store._groups[group.id] = attrs.evolve(group, type=GroupType.INTERNAL)
+
+    with pytest.raises(AssertionError, match="external group"):
+        store._check_group_aliases()

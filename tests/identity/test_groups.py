@@ -4,6 +4,7 @@ Groups and the external group refresh (clientid.identity.groups).
 
 from __future__ import annotations
 
+import attrs
 import pytest
 from tests.identity.support import userpass
 
@@ -86,3 +87,31 @@ def test_group_updates_from_another_namespace_are_denied(store):
         store.update_group(group.id, namespace_id=ns1, policies=["x"])
 
     assert info.value.rule == "group-other-namespace"
+
+
+def test_group_check_finds_a_cycle(store):
+    """
+    _check_groups() fails on a subgroup cycle written behind its back.
+    """
+    parent = store.create_group(name="parent")
+    child = store.create_group(name="child", member_group_ids=[])
+    store.update_group(parent.id, member_group_ids=[child.id])
+    store._check_groups()
+    store._put_group(
+        attrs.evolve(store.group(parent.id), parent_group_ids=(child.id,))
+    )
+
+    with pytest.raises(AssertionError, match="group cycle"):
+        store._check_groups()
+
+
+def test_group_check_finds_a_stale_member_index(store):
+    """
+    _check_groups() fails when an entity's group index names a non-member.
+    """
+    entity = store.create_entity(name="alice")
+    group = store.create_group(name="g")
+    store._entity_groups[entity.id] = {group.id}
+
+    with pytest.raises(AssertionError, match="entity group index"):
+        store._check_groups()

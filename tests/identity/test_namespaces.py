@@ -178,3 +178,27 @@ def test_add_mount_refuses_a_taken_accessor(store):
         store.add_mount(mount)
 
     assert info.value.rule == "mount-accessor-taken"
+
+
+def test_namespace_check_finds_a_stale_path_index(store):
+    """
+    _check_namespaces() fails when the path index names a wrong namespace.
+    """
+    ns = store.add_namespace("ns1")
+    store._check_namespaces()
+    store._namespace_paths[ns.path] = ROOT
+
+    with pytest.raises(AssertionError, match="namespace path"):
+        store._check_namespaces()
+
+
+def test_namespace_check_finds_a_mount_path_indexed_to_another(store):
+    """
+    _check_namespaces() fails when a mount's path names another accessor.
+    """
+    mount = store.enable_auth("userpass")
+    other = store.token_mount().accessor
+    store._mount_paths[(mount.namespace_id, mount.path)] = other
+
+    with pytest.raises(AssertionError, match="mount path"):
+        store._check_namespaces()

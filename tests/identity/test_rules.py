@@ -27,6 +27,21 @@ from clientid.errors import (
     InvalidRequestError,
     NotFoundError,
 )
+from clientid.identity import (
+    aliases,
+    entities,
+    group_aliases,
+    groups,
+    logins,
+    merges,
+    namespaces,
+    policies,
+    requests,
+    state,
+    tokens,
+    util,
+)
+from clientid.identity.rules import declare_rules
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -690,3 +705,43 @@ def test_a_single_string_for_an_iterable_is_refused(store, setup, field):
     )
     assert isinstance(info.value.value, str)
     assert before == store.snapshot()
+
+
+def test_every_part_declares_its_own_rules_and_they_make_the_table():
+    """
+    The parts' rule tables are disjoint and together are IDENTITY_RULES.
+    """
+    parts = [
+        aliases,
+        entities,
+        group_aliases,
+        groups,
+        logins,
+        merges,
+        namespaces,
+        policies,
+        requests,
+        state,
+        tokens,
+        util,
+    ]
+    codes = [code for part in parts for code in part.RULES]
+
+    assert len(codes) == len(set(codes))
+    assert set(codes) == set(IDENTITY_RULES)
+    for part in parts:
+        for code, entry in part.RULES.items():
+            assert IDENTITY_RULES[code] == entry
+
+
+def test_a_rule_code_cannot_be_declared_twice():
+    """
+    declare_rules refuses a code another part already declared.
+    """
+    taken = next(iter(IDENTITY_RULES))
+    before = dict(IDENTITY_RULES)
+
+    with pytest.raises(ValueError, match=taken):
+        declare_rules({taken: (InvalidRequestError, "again")})
+
+    assert dict(IDENTITY_RULES) == before
