@@ -15,12 +15,7 @@ from clientid.errors import (
 )
 from clientid.identity.rules import declare_rules, fail
 from clientid.identity.state import StoreState
-from clientid.identity.util import (
-    TAG_ENTITY,
-    expect,
-    fold,
-    validated_metadata,
-)
+from clientid.identity.util import TAG_ENTITY, expect, fold, validated_metadata
 from clientid.model.ids import (
     ROOT_NAMESPACE_ID,
     AliasId,
@@ -28,10 +23,7 @@ from clientid.model.ids import (
     MountAccessor,
     NamespaceId,
 )
-from clientid.model.records import (
-    Entity,
-    EntityAlias,
-)
+from clientid.model.records import Entity, EntityAlias
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -8,10 +8,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from clientid.errors import (
-    InvalidRequestError,
-    NotFoundError,
-)
+from clientid.errors import InvalidRequestError, NotFoundError
 from clientid.identity.rules import declare_rules, fail
 from clientid.identity.state import StoreState
 from clientid.identity.util import (
@@ -36,12 +33,7 @@ from clientid.model.ids import (
     GroupId,
     NamespaceId,
 )
-from clientid.model.records import (
-    AuthMount,
-    Entity,
-    EntityAlias,
-    Metadata,
-)
+from clientid.model.records import AuthMount, Entity, EntityAlias, Metadata
 from clientid.model.text import go_lower
 
 if TYPE_CHECKING:

@@ -13,12 +13,7 @@ from clientid.errors import (
 )
 from clientid.identity.rules import declare_rules, fail
 from clientid.identity.state import StoreState
-from clientid.identity.util import (
-    TAG_GROUP,
-    TAG_GROUP_ALIAS,
-    expect,
-    fold,
-)
+from clientid.identity.util import TAG_GROUP, TAG_GROUP_ALIAS, expect, fold
 from clientid.model.ids import (
     ROOT_NAMESPACE_ID,
     AliasId,
@@ -26,11 +21,7 @@ from clientid.model.ids import (
     MountAccessor,
     NamespaceId,
 )
-from clientid.model.records import (
-    Group,
-    GroupAlias,
-    GroupType,
-)
+from clientid.model.records import Group, GroupAlias, GroupType
 
 __all__ = ["GroupAliasesPart"]
 

@@ -34,11 +34,7 @@ from clientid.model.ids import (
     MountAccessor,
     NamespaceId,
 )
-from clientid.model.records import (
-    Group,
-    GroupAlias,
-    GroupType,
-)
+from clientid.model.records import Group, GroupAlias, GroupType
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

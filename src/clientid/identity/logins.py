@@ -15,17 +15,10 @@ from clientid.errors import (
 )
 from clientid.identity.groups import GroupRefresh, GroupsPart
 from clientid.identity.policies import PoliciesPart
-from clientid.identity.resolve import (
-    ROOT_POLICY,
-    sanitize_policies,
-)
+from clientid.identity.resolve import ROOT_POLICY, sanitize_policies
 from clientid.identity.results import LoginResult
 from clientid.identity.rules import declare_rules, fail
-from clientid.identity.util import (
-    fold,
-    reject_wrapping,
-    strings,
-)
+from clientid.identity.util import fold, reject_wrapping, strings
 from clientid.model.records import (
     AuthMount,
     Entity,
@@ -40,9 +33,7 @@ if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Iterable, Mapping
 
-    from clientid.model.ids import (
-        MountAccessor,
-    )
+    from clientid.model.ids import MountAccessor
 
 __all__ = ["LoginsPart"]
 

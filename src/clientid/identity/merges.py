@@ -8,15 +8,10 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from clientid.errors import (
-    InvalidRequestError,
-)
+from clientid.errors import InvalidRequestError
 from clientid.identity.rules import declare_rules, fail
 from clientid.identity.state import StoreState
-from clientid.identity.util import (
-    dedupe,
-    reject_single_strings,
-)
+from clientid.identity.util import dedupe, reject_single_strings
 from clientid.model.ids import (
     ROOT_NAMESPACE_ID,
     AliasId,
@@ -28,9 +23,7 @@ from clientid.model.ids import (
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from clientid.model.records import (
-        Entity,
-    )
+    from clientid.model.records import Entity
 
 __all__ = ["MergesPart"]
 

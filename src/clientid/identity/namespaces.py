@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from clientid.errors import (
-    InvalidRequestError,
-    NotFoundError,
-)
+from clientid.errors import InvalidRequestError, NotFoundError
 from clientid.identity.rules import declare_rules, fail
 from clientid.identity.state import StoreState
 from clientid.identity.util import (
@@ -17,15 +14,8 @@ from clientid.identity.util import (
     TOKEN_MOUNT_PATH,
     expect,
 )
-from clientid.model.ids import (
-    ROOT_NAMESPACE_ID,
-    MountAccessor,
-    NamespaceId,
-)
-from clientid.model.records import (
-    AuthMount,
-    Namespace,
-)
+from clientid.model.ids import ROOT_NAMESPACE_ID, MountAccessor, NamespaceId
+from clientid.model.records import AuthMount, Namespace
 
 __all__ = ["NamespacesPart"]
 

@@ -6,33 +6,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from clientid.errors import (
-    InvalidRequestError,
-)
+from clientid.errors import InvalidRequestError
 from clientid.identity.requests import RequestsPart
-from clientid.identity.resolve import (
-    sanitize_policies,
-)
+from clientid.identity.resolve import sanitize_policies
 from clientid.identity.results import EffectivePolicies, GroupPolicyApplication
 from clientid.identity.rules import declare_rules, fail
-from clientid.identity.util import (
-    reject_single_strings,
-)
+from clientid.identity.util import reject_single_strings
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
     from collections.abc import Set as AbstractSet
 
     from clientid.identity.groups import GroupRefresh
-    from clientid.model.ids import (
-        GroupId,
-        NamespaceId,
-    )
-    from clientid.model.records import (
-        Entity,
-        Namespace,
-        Token,
-    )
+    from clientid.model.ids import GroupId, NamespaceId
+    from clientid.model.records import Entity, Namespace, Token
 
 __all__ = ["PoliciesPart"]
 

@@ -6,24 +6,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from clientid.errors import (
-    PermissionDeniedError,
-)
+from clientid.errors import PermissionDeniedError
 from clientid.identity.entities import EntitiesPart
-from clientid.identity.resolve import (
-    client_for_token,
-)
+from clientid.identity.resolve import client_for_token
 from clientid.identity.rules import declare_rules, fail
 
 if TYPE_CHECKING:
-    from clientid.model.ids import (
-        NamespaceId,
-    )
-    from clientid.model.records import (
-        Client,
-        Entity,
-        Token,
-    )
+    from clientid.model.ids import NamespaceId
+    from clientid.model.records import Client, Entity, Token
 
 __all__ = ["RequestsPart"]
 

@@ -8,17 +8,10 @@ from typing import NoReturn, Self, final
 
 import attrs
 
-from clientid.errors import (
-    InvalidModelError,
-)
+from clientid.errors import InvalidModelError
 from clientid.identity.state import StoreState
-from clientid.identity.util import (
-    TOKEN_MOUNT_PATH,
-    fold,
-)
-from clientid.model.ids import (
-    ROOT_NAMESPACE_ID,
-)
+from clientid.identity.util import TOKEN_MOUNT_PATH, fold
+from clientid.model.ids import ROOT_NAMESPACE_ID
 from clientid.model.records import (
     AuthMount,
     Entity,

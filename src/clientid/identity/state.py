@@ -12,9 +12,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from clientid.errors import (
-    NotFoundError,
-)
+from clientid.errors import NotFoundError
 from clientid.identity.rules import declare_rules, fail
 from clientid.identity.util import (
     BASE62,
@@ -26,9 +24,7 @@ from clientid.identity.util import (
     TOKEN_MOUNT_TYPE,
     fold,
 )
-from clientid.model.hashing import (
-    derived_uuid,
-)
+from clientid.model.hashing import derived_uuid
 from clientid.model.ids import (
     ROOT_NAMESPACE_ID,
     AliasId,

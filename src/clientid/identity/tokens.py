@@ -31,11 +31,7 @@ from clientid.identity.util import (
     reject_single_strings,
     reject_wrapping,
 )
-from clientid.model.ids import (
-    ROOT_NAMESPACE_ID,
-    EntityId,
-    NamespaceId,
-)
+from clientid.model.ids import ROOT_NAMESPACE_ID, EntityId, NamespaceId
 from clientid.model.records import (
     Entity,
     EntityAlias,
