@@ -419,6 +419,19 @@ class TestAttribution:
         )
         assert event.approximate is False
 
+    def test_caller_token_logged_as_minted_is_not_learnt(self):
+        """
+        A caller's token logged as a login's minted token is not learnt.
+        """
+        created = login(accessor=None, entity_id=None)
+        created["request"]["client_token"] = TOKEN
+        entries = [created, use(accessor=None, entity_id=None)]
+
+        _, [event] = read_all(entries)
+
+        assert event.client.mount_accessor is None
+        assert event.approximate is True
+
     def test_entity_batch_token_uses_the_entity_login(self):
         """An unjoined batch token: its entity's login attributes it."""
         entries = [

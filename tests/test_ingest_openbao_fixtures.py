@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -119,3 +120,18 @@ def test_login_with_a_caller_token_teaches_the_new_token():
     assert event is not None
     assert event.client.mount_accessor == "auth_userpass_34700245"
     assert event.approximate is False
+
+
+@pytest.mark.parametrize(
+    "name", ["raw-child-namespace.log", "raw-login-with-caller-token.log"]
+)
+def test_mapping_entries_read_like_plain_dicts(name):
+    """Entries given as read-only mappings yield the same events."""
+    entries = _entries(name)
+
+    plain = list(AuditLogReader().read(entries))
+    wrapped = list(
+        AuditLogReader().read([MappingProxyType(e) for e in entries])
+    )
+
+    assert wrapped == plain
