@@ -87,9 +87,9 @@ class _Entry(NamedTuple):
 
     time: dt.datetime
     is_response: bool
-    request_id: str
+    request_id: str | None
     client_id: str | None
-    has_client_token: bool
+    client_token: str | None
     accessor: str | None
     namespace_id: str
     namespace_path: str
@@ -108,6 +108,60 @@ class _Entry(NamedTuple):
     minted_client_token: str | None
     minted_entity_id: str | None
     minted_issue_time: dt.datetime | None
+
+
+def _relative_mount(mount_point: str, namespace_path: str) -> str:
+    """Return a mount point relative to its namespace.
+
+    Servers with namespaces prefix the namespace path
+    (``team-a/auth/userpass/`` in ``team-a/``).
+    """
+    if namespace_path and mount_point.startswith(namespace_path):
+        return mount_point[len(namespace_path) :]
+    return mount_point
+
+
+def _minted(entry: Mapping[str, object]) -> Mapping[str, object]:
+    """Return the response's ``auth`` block, or an empty mapping."""
+    response = _child(entry, "response", "response") or {}
+    return _child(response, "auth", "response.auth") or {}
+
+
+def _is_caller_login(
+    client_id: str | None,
+    entity_id: str | None,
+    auth_client_token: str | None,
+    minted_client_token: str | None,
+) -> bool:
+    """Tell a login that carried a caller's token.
+
+    Its response's ``auth`` shows the new token (the same
+    ``client_token`` as ``response.auth``) while ``request.client_id``
+    is the caller's; the caller's entity is not in the entry.
+    """
+    return bool(
+        client_id
+        and entity_id is not None
+        and client_id != entity_id
+        and auth_client_token is not None
+        and auth_client_token == minted_client_token
+    )
+
+
+def _request_id(request: Mapping[str, object]) -> str | None:
+    """Return ``request.id``, or None where the entry has none.
+
+    Requests the server makes itself (a -dev server mounting its KV
+    engine) carry no ID; such entries are not de-duplicated.
+    """
+    request_id = _string(request, "id", "request.id")
+    if request_id is not None and not request_id:
+        raise MalformedRecordError(
+            field="request.id",
+            reason="must be a non-empty string",
+            value=request_id,
+        )
+    return request_id
 
 
 def _parse_entry(entry: object) -> _Entry:  # noqa: C901
@@ -133,13 +187,7 @@ def _parse_entry(entry: object) -> _Entry:  # noqa: C901
         raise MalformedRecordError(
             field="request", reason="is required", value=None
         )
-    request_id = _string(request, "id", "request.id")
-    if not request_id:
-        raise MalformedRecordError(
-            field="request.id",
-            reason="must be a non-empty string",
-            value=request_id,
-        )
+    request_id = _request_id(request)
     client_id = _string(request, "client_id", "request.client_id")
     namespace = _child(request, "namespace", "request.namespace")
     if namespace is None:
@@ -165,6 +213,18 @@ def _parse_entry(entry: object) -> _Entry:  # noqa: C901
     path = _string(request, "path", "request.path") or ""
     auth = _child(entry, "auth", "auth") or {}
     entity_id = _string(auth, "entity_id", "auth.entity_id") or None
+    minted = _minted(entry)
+    auth_client_token = (
+        _string(auth, "client_token", "auth.client_token") or None
+    )
+    minted_client_token = (
+        _string(minted, "client_token", "response.auth.client_token") or None
+    )
+    auth_is_minted = _is_caller_login(
+        client_id, entity_id, auth_client_token, minted_client_token
+    )
+    if auth_is_minted:
+        entity_id = None
     if client_id and entity_id is not None and client_id != entity_id:
         # Vault copies the entity ID into client_id; a mismatch means the
         # entry was altered, and neither value can be trusted.
@@ -191,17 +251,14 @@ def _parse_entry(entry: object) -> _Entry:  # noqa: C901
         request, "client_token_accessor", "request.client_token_accessor"
     )
     auth_accessor = _string(auth, "accessor", "auth.accessor")
-    accessor = token_accessor or auth_accessor
-    response = _child(entry, "response", "response") or {}
-    minted = _child(response, "auth", "response.auth") or {}
+    accessor = token_accessor or (None if auth_is_minted else auth_accessor)
     return _Entry(
         time=time,
         is_response=kind == "response",
         request_id=request_id,
         client_id=client_id or None,
-        has_client_token=bool(
-            _string(request, "client_token", "request.client_token")
-        ),
+        client_token=_string(request, "client_token", "request.client_token")
+        or None,
         accessor=accessor or None,
         namespace_id=namespace_id,
         namespace_path=namespace_path,
@@ -210,8 +267,10 @@ def _parse_entry(entry: object) -> _Entry:  # noqa: C901
         )
         or None,
         path=path,
-        mount_point=_string(request, "mount_point", "request.mount_point")
-        or "",
+        mount_point=_relative_mount(
+            _string(request, "mount_point", "request.mount_point") or "",
+            namespace_path,
+        ),
         mount_type=_string(request, "mount_type", "request.mount_type")
         or None,
         entity_id=entity_id,
@@ -220,14 +279,10 @@ def _parse_entry(entry: object) -> _Entry:  # noqa: C901
         error=error,
         issue_time=_time(auth, "token_issue_time", "auth.token_issue_time"),
         ignore_for_billing=metadata.get("ignore_for_billing") == "true",
-        auth_client_token=_string(auth, "client_token", "auth.client_token")
-        or None,
+        auth_client_token=auth_client_token,
         minted_accessor=_string(minted, "accessor", "response.auth.accessor")
         or None,
-        minted_client_token=_string(
-            minted, "client_token", "response.auth.client_token"
-        )
-        or None,
+        minted_client_token=minted_client_token,
         minted_entity_id=_string(
             minted, "entity_id", "response.auth.entity_id"
         )
@@ -337,8 +392,10 @@ def _parse_entry_fast(  # noqa: C901, PLR0911, PLR0912, PLR0915
     minted_entity_id = minted_get("entity_id")
     minted_issue_text = minted_get("token_issue_time")
     if (
-        type(request_id) is not str
-        or not request_id
+        (
+            request_id is not None
+            and (type(request_id) is not str or not request_id)
+        )
         or {
             type(client_id),
             type(path),
@@ -358,7 +415,14 @@ def _parse_entry_fast(  # noqa: C901, PLR0911, PLR0912, PLR0915
         }
         - _STR_OR_NONE
         or {type(namespace), type(results), type(metadata)} - _DICT_OR_NONE
-        or (client_id and entity_id and client_id != entity_id)
+        or (
+            client_id
+            and entity_id
+            and client_id != entity_id
+            and not (
+                auth_client_token and auth_client_token == minted_client_token
+            )
+        )
     ):
         return _parse_entry(entry)
     if namespace is None:
@@ -399,6 +463,10 @@ def _parse_entry_fast(  # noqa: C901, PLR0911, PLR0912, PLR0915
         )
     except MalformedRecordError:
         return _parse_entry(entry)
+    if client_id and entity_id and client_id != entity_id:
+        # A login carrying a caller's token (see _parse_entry).
+        entity_id = None
+        auth_accessor = None
     # The fields in _Entry's order; tuple.__new__ skips the generated
     # keyword-taking __new__, a third of the cost of a plain entry.
     return _new_tuple(
@@ -408,13 +476,13 @@ def _parse_entry_fast(  # noqa: C901, PLR0911, PLR0912, PLR0915
             kind == "response",
             request_id,
             client_id or None,
-            bool(client_token),
+            client_token or None,
             token_accessor or auth_accessor or None,
             namespace_id,
             namespace_path,
             mount_accessor or None,
             path or "",
-            mount_point or "",
+            _relative_mount(mount_point or "", namespace_path),
             mount_type or None,
             entity_id or None,
             token_policies,
@@ -455,7 +523,7 @@ def _skip_reason(entry: _Entry) -> SkipReason | None:  # noqa: PLR0911
     # for; before 1.9 a request authenticated when it carried a token and
     # the entry shows that token's identity.
     authenticated = entry.client_id is not None or (
-        entry.has_client_token
+        entry.client_token is not None
         and (bool(entry.token_policies) or entry.entity_id is not None)
     )
     if not authenticated or _is_unauthenticated_path(entry):
@@ -537,6 +605,7 @@ class AuditLogReader:
         "_seen",
         "_skipped",
         "_times",
+        "_token_origins",
     )
 
     def __init__(
@@ -568,6 +637,11 @@ class AuditLogReader:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._origins: OrderedDict[str, _Origin] = OrderedDict()
         self._entity_origins: OrderedDict[str, _Origin] = OrderedDict()
+        # Tokens without an accessor (batch tokens) by the minting
+        # response's ``auth.client_token``, which equals a use's
+        # ``request.client_token`` in the same device's log (HMAC'd with
+        # that device's key, or plaintext with ``log_raw``).
+        self._token_origins: OrderedDict[str, _Origin] = OrderedDict()
         self._namespace_ids: dict[str, str] = {"": ROOT_NAMESPACE_ID}
         self._mounts: dict[str, tuple[str, str, str]] = {}
         self._skipped = dict.fromkeys(SkipReason, 0)
@@ -690,10 +764,12 @@ class AuditLogReader:
             self._skipped[SkipReason.MALFORMED] += 1
             return None
         self._learn(parsed)
-        if parsed.request_id in self._seen:
-            self._skipped[SkipReason.DUPLICATE] += 1
-            return None
-        self._remember(parsed.request_id)
+        request_id = parsed.request_id
+        if request_id is not None:
+            if request_id in self._seen:
+                self._skipped[SkipReason.DUPLICATE] += 1
+                return None
+            self._remember(request_id)
         reason = _skip_reason(parsed)
         if reason is not None:
             self._skipped[reason] += 1
@@ -754,6 +830,18 @@ class AuditLogReader:
                 origin,
                 self._join_limit,
             )
+        elif (
+            entry.minted_client_token is not None
+            and entry.minted_client_token != entry.client_token
+        ):
+            # A login carrying a caller's token logs the caller's token as
+            # the minted one, so only a different token is learnt.
+            _bounded_put(
+                self._token_origins,
+                entry.minted_client_token,
+                origin,
+                self._join_limit,
+            )
         if entry.minted_entity_id is not None:
             # An entity logs in again and again; its latest login is the
             # best guess for the batch tokens that follow.
@@ -769,15 +857,22 @@ class AuditLogReader:
             if entry.accessor is not None
             else None
         )
+        if origin is None and entry.client_token is not None:
+            origin = self._token_origins.get(entry.client_token)
         approximate = origin is None or origin.mount_accessor is None
         if origin is None and entry.entity_id is not None:
             # An entity lives in one namespace, so its latest login names
             # the namespace; the mount stays a guess (it may have several).
             origin = self._entity_origins.get(entry.entity_id)
             approximate = True
-        namespace_id = (
-            origin.namespace_id if origin is not None else entry.namespace_id
-        )
+        if origin is not None:
+            namespace_id = origin.namespace_id
+        elif entry.entity_id is not None and "." in entry.entity_id:
+            # Entities of child namespaces carry the namespace ID as a
+            # suffix: ``<uuid>.<namespace id>``.
+            namespace_id = entry.entity_id.rpartition(".")[2]
+        else:
+            namespace_id = entry.namespace_id
         if entry.entity_id is not None:
             client_type = ClientType.ENTITY
             client_id = entry.entity_id
