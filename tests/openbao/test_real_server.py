@@ -55,7 +55,7 @@ class World:
 
 
 def _ok(response: Response) -> Response:
-    assert 200 <= response.status < 300, response.body  # noqa: PLR2004
+    assert 200 <= response.status < 300, response.body
     return response
 
 
@@ -176,7 +176,7 @@ class Scenario:
         # Root: entity logins, one carrying a caller's token, a batch user.
         for name in ("alice", "bob", "dave"):
             self.user("", name)
-        self.user("", "erin", token_type="batch")
+        self.user("", "erin", token_type="batch")  # noqa: S106
         alice = self.login("", "alice")
         self.use(alice)
         self.use(alice)  # the same client again
@@ -431,7 +431,7 @@ def test_the_distinct_counts_are_the_scenarios(
 
     assert counted == _expected_cells(world)
     assert report.distinct.clients.value == len(
-        set(_server_client_ids(world)[use.request_id] for use in world.uses)
+        {_server_client_ids(world)[use.request_id] for use in world.uses}
     )
 
 
