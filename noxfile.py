@@ -50,6 +50,15 @@ def contracts(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def openbao(session: nox.Session) -> None:
+    """Check the audit reader against a real OpenBao dev server's logs."""
+    session.install("-e", ".[tests]")
+    session.run(
+        "python", "-m", "pytest", "tests/openbao", "-v", *session.posargs
+    )
+
+
+@nox.session(python="3.11")
 def properties(session: nox.Session) -> None:
     """Run the property tests with the thorough Hypothesis profile."""
     session.install("-e", ".[tests]")
