@@ -161,9 +161,13 @@ def _wait_healthy(address: str, process: subprocess.Popen[bytes]) -> str:
     pytest.fail("bao server did not become healthy within 60 s")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Start ``bao server -dev`` on loopback; stop it afterwards, always."""
+    """Start ``bao server -dev`` on loopback for one module; always stop it.
+
+    Each module gets its own server, so one module's requests never reach
+    another's audit logs or mounts.
+    """
     binary = _bao()
     folder = tmp_path_factory.mktemp("openbao")
     files = {device: folder / f"{device}.log" for device in DEVICES}
