@@ -865,6 +865,12 @@ MALFORMED = [
         "response.auth.token_issue_time",
         "x",
     ),
+    (_set("response.wrap_info", []), "response.wrap_info", []),
+    (
+        _set("response.wrap_info.wrapped_accessor", 3),
+        "response.wrap_info.wrapped_accessor",
+        3,
+    ),
 ]
 
 

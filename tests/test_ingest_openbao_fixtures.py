@@ -35,6 +35,8 @@ def _requests(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         "raw-child-namespace.log",
         "hmac-batch-token.log",
         "raw-login-with-caller-token.log",
+        "raw-wrapped-token.log",
+        "hmac-wrapped-token.log",
     ],
 )
 def test_strict_reader_reads_every_line_and_ids_match_the_server(name):
@@ -122,8 +124,48 @@ def test_login_with_a_caller_token_teaches_the_new_token():
     assert event.approximate is False
 
 
+@pytest.mark.parametrize("device", ["raw", "hmac"])
+def test_a_wrapped_token_is_joined_through_its_wrapped_accessor(device):
+    """The creating response names the token only in ``wrap_info``.
+
+    The token reaches its holder through ``sys/wrapping/unwrap``, whose
+    response shows the system mount; the use still counts under the token
+    store that minted it.
+    """
+    entries = _entries(f"{device}-wrapped-token.log")
+    create, unwrap = entries[1], entries[3]
+    assert "auth" not in create["response"]
+    assert unwrap["response"]["mount_type"] == "system"
+    reader = AuditLogReader()
+
+    events = list(reader.read(entries))
+
+    assert [e.request_id for e in events] == [entries[-1]["request"]["id"]]
+    assert (
+        events[0].client.mount_accessor == create["request"]["mount_accessor"]
+    )
+    assert events[0].approximate is False
+
+
+def test_the_unwrap_response_alone_teaches_no_mount():
+    """Without the creating response the use is approximate, not sys/'s."""
+    entries = _entries("raw-wrapped-token.log")[2:]
+    reader = AuditLogReader()
+
+    events = list(reader.read(entries))
+
+    assert len(events) == 1
+    assert events[0].client.mount_accessor is None
+    assert events[0].approximate is True
+
+
 @pytest.mark.parametrize(
-    "name", ["raw-child-namespace.log", "raw-login-with-caller-token.log"]
+    "name",
+    [
+        "raw-child-namespace.log",
+        "raw-login-with-caller-token.log",
+        "hmac-wrapped-token.log",
+    ],
 )
 def test_mapping_entries_read_like_plain_dicts(name):
     """Entries given as read-only mappings yield the same events."""
