@@ -137,7 +137,7 @@ class Scenario:
                 namespace=namespace,
             )
         )
-        data = response.data
+        data: dict[str, Any] = response.data
         origin = data.get("namespace_path", "")
         mount_path = data["path"].removeprefix("auth/").split("/")[0] + "/"
         self._learn_accessors(origin.rstrip("/"))
