@@ -567,7 +567,7 @@ class TestOwnFormat:
             ),
             (
                 b"\xc1\x01\x0c\x00\x00" + struct.pack("<2I", 1, 5),
-                "coupon 0x5 is out of order or has value 0",
+                "is out of order or has value 0",
             ),
             (b"\xc1\x01\x04\x02\x00" + bytes(8) + bytes(15), "needs 29 bytes"),
             (
