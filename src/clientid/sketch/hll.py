@@ -1038,26 +1038,13 @@ class HyperLogLog:
         """
         Refuse a loaded HIP accumulator no feed could have produced.
 
-        An in-order sketch's accumulator starts at the coupon estimate when
-        it promotes (at most :func:`_promotion_estimate`, at least the
-        number of coupons) and gains ``k / kxq`` at each register rise,
-        with kxq the sum of ``2**-value`` before the rise.  kxq never
-        exceeds ``k`` and only falls, so each gain is at least 1 and at
-        most ``k / kxq_now``; a register that is non-zero took at least one
-        coupon or rise, and a register at ``v`` rose at most ``v`` times.
-        So ``nonzero <= hip <= promotion + sum(registers) * k / kxq_now``,
-        the upper end widened by the rounding of that many additions.
+        See :func:`_hip_bounds` for the derivation.
         """
         if self._out_of_order:
             return
-        registers = self._registers
-        k = len(registers)
-        rises = sum(registers)
-        lower = float(k - self._num_zeros())
-        upper = _promotion_estimate(self._lg_k) + rises * (
-            k / (self._kxq0 + self._kxq1)
+        lower, upper = _hip_bounds(
+            self._lg_k, self._registers, self._kxq0 + self._kxq1
         )
-        upper *= 1.0 + (rises + 2) * 2.0**-52
         if not lower <= self._hip <= upper:
             msg = (
                 f"{what}: HIP accumulator {self._hip!r} must be between "
@@ -1194,6 +1181,45 @@ class HyperLogLog:
         assert self._cur_min == min(registers)
         assert self._num_at_cur_min == registers.count(self._cur_min)
         assert self._limit == 1 << (128 - self._cur_min)
+
+
+def _hip_bounds(
+    lg_k: int, registers: bytearray, kxq: float
+) -> tuple[float, float]:
+    """
+    The range of HIP accumulators a feed can leave with these registers.
+
+    The accumulator starts, at promotion, at the coupon estimate: at least
+    the number of coupons, at most :func:`_promotion_estimate`.  Each later
+    register rise ``j`` adds ``k / kxq_j``, with ``kxq_j`` the sum of
+    ``2**-value`` just before it: never above ``k`` and only falling, to
+    ``kxq`` now.  So each rise adds at least 1, and every non-zero register
+    took a coupon or a rise: the accumulator is at least the number of
+    non-zero registers.
+
+    For the upper end, split the rises at a value ``t``.  A rise from
+    ``a < t`` lowers kxq by ``d_j = 2**-a - 2**-b >= 2**-t``, and
+    ``sum(d_j / kxq_j) <= ln(k / kxq)`` (a lower Riemann sum of ``dx/x``),
+    so those rises add at most ``k * 2**t * ln(k / kxq)``.  A rise from
+    ``a >= t`` adds at most ``k / kxq``, and a register now at ``v`` rose
+    from ``t`` or more at most ``v - t`` times.  The bound is the smallest
+    over ``t``, widened by the rounding of that many additions.
+    """
+    k = len(registers)
+    histogram = [registers.count(value) for value in range(max(registers) + 1)]
+    lower = float(k - histogram[0])
+    rises = sum(value * count for value, count in enumerate(histogram))
+    ratio = k / kxq
+    log_term = k * math.log(ratio) if ratio > 1.0 else 0.0
+    best = rises * ratio  # t = 0: every rise adds at most k / kxq
+    above = rises  # sum of max(0, v - t) over the registers
+    at_least = k  # registers at t or more
+    for t in range(1, len(histogram)):
+        at_least -= histogram[t - 1]
+        above -= at_least
+        best = min(best, log_term * 2.0**t + above * ratio)
+    upper = _promotion_estimate(lg_k) + best
+    return lower, upper * (1.0 + (rises + 16) * 2.0**-52)
 
 
 def _coupon_hash(coupon: int, key_mask: int, key_bits: int) -> int:
