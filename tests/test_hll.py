@@ -17,12 +17,12 @@ from clientid.errors import (
     InvalidModelError,
     UnsupportedFormatError,
 )
+from clientid.sketch.datasketches import kxq_sums
 from clientid.sketch.hll import (
     _composite_estimate,
     _interpolate_raw,
     _interpolation_start,
 )
-from clientid.sketch.datasketches import kxq_sums
 from clientid.sketch.tables import COMPOSITE_X
 
 
