@@ -29,7 +29,8 @@ from unittest import mock
 
 import pytest
 
-from clientid import HyperLogLog, _hll
+from clientid import HyperLogLog
+from clientid.sketch import hll as _hll
 
 datasketches = pytest.importorskip("datasketches")
 HLL = pytest.importorskip("HLL")

@@ -40,8 +40,10 @@ def _hll(
     lg_aux: int = 0,
     flags: int = 8,
 ) -> bytes:
+    # The kxq fields below are placeholders: flag 32 marks them stale, as
+    # DataSketches marks a union gadget's (their check: test_counting_hostile).
     head = HLL_HEADER.pack(
-        10, 1, 7, lg_k, lg_aux, flags, cur_min, 2 | hll_type << 2,
+        10, 1, 7, lg_k, lg_aux, flags | 32, cur_min, 2 | hll_type << 2,
         hip, 16.0, 0.0, 16, aux_count,
     )  # fmt: skip
     return head + array

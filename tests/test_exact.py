@@ -182,7 +182,7 @@ class TestExactClientSet:
         """
         The repr shows the sorted IDs.
         """
-        assert repr(ExactClientSet("ba")) == "ExactClientSet(['a', 'b'])"
+        assert repr(ExactClientSet(["b", "a"])) == "ExactClientSet(['a', 'b'])"
 
     def test_pickles(self):
         """

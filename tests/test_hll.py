@@ -17,6 +17,7 @@ from clientid.errors import (
     InvalidModelError,
     UnsupportedFormatError,
 )
+from clientid.sketch.datasketches import kxq_sums
 from clientid.sketch.hll import (
     _composite_estimate,
     _interpolate_raw,
@@ -567,7 +568,7 @@ class TestOwnFormat:
             ),
             (
                 b"\xc1\x01\x0c\x00\x00" + struct.pack("<2I", 1, 5),
-                "coupon 0x5 is out of order or has value 0",
+                "is out of order or has value 0",
             ),
             (b"\xc1\x01\x04\x02\x00" + bytes(8) + bytes(15), "needs 29 bytes"),
             (
@@ -609,10 +610,10 @@ class TestOwnFormat:
 
 
 def _out_of_order_image(lg_k: int, registers: list[int]) -> bytes:
-    # An out-of-order HLL_8 image; the reader recomputes kxq and zeros.
-    k = 1 << lg_k
+    # An out-of-order HLL_8 image with the kxq sums of its registers.
+    kxq0, kxq1 = kxq_sums(bytes(registers))
     head = struct.pack(
-        "<8B3d2I", 10, 1, 7, lg_k, 0, 16, 0, 10, 0.0, float(k), 0.0, k, 0
+        "<8B3d2I", 10, 1, 7, lg_k, 0, 16, 0, 10, 0.0, kxq0, kxq1, 0, 0
     )
     return head + bytes(registers)
 

@@ -74,7 +74,10 @@ def _dense(lg_k: int, seed: int, *, out_of_order: bool = False) -> HyperLogLog:
     """An HLL-mode sketch with random low registers, built from bytes."""
     rng = random.Random(seed)  # noqa: S311 - seeded, not secret
     registers = b"\x01" + rng.randbytes((1 << lg_k) - 1).translate(_VALUES)
-    hip = 0.0 if out_of_order else float(rng.randrange(1, 1 << 30))
+    # An in-order HIP accumulator between k and 2k: within what registers
+    # of values 1..5 allow (from the non-zero count to above 3k).
+    k = 1 << lg_k
+    hip = 0.0 if out_of_order else float(rng.randrange(k, 2 * k))
     header = struct.pack("<5B", 0xC1, 1, lg_k, 2, int(out_of_order))
     return HyperLogLog.from_bytes(header + struct.pack("<d", hip) + registers)
 
@@ -363,18 +366,24 @@ class TestFallback:
 
     def test_non_string_items_raise_as_on_the_pure_path(self):
         """
-        A non-string item raises TypeError, leaving the same state.
+        A non-string item raises InvalidModelError after the items before it.
         """
-        items: list[object] = [*_uuids(300, 9), 5]
+        good = _uuids(300, 9)
+        items: list[object] = [*good, 5, *_uuids(10, 10)]
         fast = _dense(9, 5)
         pure = _dense(9, 5)
 
-        with _path(numpy=True), pytest.raises(TypeError):
+        with _path(numpy=True), pytest.raises(InvalidModelError) as info:
             fast.update(items)  # type: ignore[arg-type]
-        with _path(numpy=False), pytest.raises(TypeError):
+        with _path(numpy=False), pytest.raises(InvalidModelError):
             pure.update(items)  # type: ignore[arg-type]
 
+        assert (info.value.field, info.value.value) == ("client_id", 5)
         assert fast.to_bytes() == pure.to_bytes()
+        assert (
+            fast.to_bytes()
+            == _feed(_dense(9, 5), [good], numpy=False).to_bytes()
+        )
 
     def test_missing_numpy_takes_the_pure_path(self, monkeypatch):
         """

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import struct
-from itertools import islice
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -34,6 +33,12 @@ from clientid.errors import (
     UnsupportedFormatError,
 )
 from clientid.sketch.hll import MAX_LG_K, MIN_LG_K, HyperLogLog
+from clientid.sketch.inputs import (
+    as_bytes,
+    check_batch,
+    check_client_id,
+    feed_in_batches,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -151,6 +156,7 @@ _HEADER: Final = struct.Struct("<4sBBBQ")
 _EXACT_MODE: Final = 0
 _SKETCH_MODE: Final = 1
 _STD_DEVS: Final = (1, 2, 3)
+_isascii: Final = str.isascii
 
 
 @final
@@ -242,11 +248,15 @@ class ClientCounter:
         Runtime: O(1); one set lookup if the ID was seen recently.
 
         Raises:
-            InvalidModelError: The ID is new and empty or holds a lone
-                surrogate (a sketch could not count it).
+            InvalidModelError: The ID is not a ``str``, or is new and empty
+                or holds a lone surrogate (a sketch could not count it).
         """
-        if client_id not in self._seen:
-            self._add_unseen(client_id)
+        try:
+            if client_id in self._seen:
+                return
+        except TypeError:  # Unhashable: certainly not an ID.
+            pass
+        self._add_unseen(client_id)
 
     def update(self, client_ids: Iterable[str]) -> None:
         """
@@ -255,35 +265,46 @@ class ClientCounter:
         Equivalent to calling :meth:`add` on each, only faster: only the
         IDs not seen before take the slow path, and once estimating they
         are collected a chunk at a time.  If an ID is rejected, the IDs
-        before it have been counted.
+        before it have been counted and none after it; if the iterator
+        raises, every ID it gave has been counted before its exception
+        propagates.
 
         Runtime: O(n) for n IDs.
 
         Raises:
-            InvalidModelError: An ID is empty or holds a lone surrogate.
+            InvalidModelError: ``client_ids`` is one ``str`` or not
+                iterable, or an ID is not a ``str``, is empty or holds a
+                lone surrogate.
         """
-        items = iter(client_ids)
+        feed_in_batches(client_ids, _CHUNK, self._update_batch)
+
+    def _update_batch(self, batch: list[str]) -> None:
+        """Count a chunk: the valid IDs before the first bad one; raise."""
+        good, error = check_batch(batch, allow_empty=False)
+        valid = batch if error is None else batch[:good]
         if self._exact is not None:
             # While exact, a plain loop is fastest: a repeated ID costs one
             # set lookup, a new one a call.
             seen = self._seen
-            for client_id in items:
+            rest: list[str] = []
+            for position, client_id in enumerate(valid):
                 if client_id not in seen:
                     self._add_unseen(client_id)
-                    if not self.is_exact:
-                        break  # Past the limit: go on below.
-            else:
-                return
-        # While estimating, unseen IDs are collected a chunk at a time, so
-        # that repeats within a chunk cost nothing and the rest is hashed
-        # in batches.
-        while chunk := list(islice(items, _CHUNK)):
+                    if not self.is_exact:  # Past the limit: go on below.
+                        rest = valid[position + 1 :]
+                        break
+            valid = rest
+        if valid:
+            # While estimating, repeats within a chunk cost nothing and the
+            # rest is hashed in batches.
             seen = self._seen
             unseen = [
-                client_id for client_id in chunk if client_id not in seen
+                client_id for client_id in valid if client_id not in seen
             ]
             if unseen:
                 self._add_all_unseen(unseen)
+        if error is not None:
+            raise error
 
     def count(self, k: int = 2) -> Count:
         """
@@ -476,7 +497,7 @@ class ClientCounter:
                 format version this release cannot read.
             DecodeError: The data is truncated, corrupt or inconsistent.
         """
-        view = memoryview(data)
+        view = memoryview(as_bytes(data, "counter"))
         if len(view) < _HEADER.size:
             msg = (
                 f"counter header must be {_HEADER.size} bytes, got {len(view)}"
@@ -532,9 +553,14 @@ class ClientCounter:
 
     def _add_unseen(self, client_id: str) -> None:
         """Count an ID that is not in _seen (the slow path of add)."""
-        # Non-empty ASCII is by far the common case: check it inline.
-        if not (client_id and client_id.isascii()):
-            _check_client_id(client_id)
+        # Non-empty ASCII text is by far the common case: check it inline
+        # (str.isascii refuses bytes, which have an isascii of their own).
+        try:
+            common = client_id and _isascii(client_id)
+        except TypeError:
+            common = False
+        if not common:
+            check_client_id(client_id, allow_empty=False)
         exact = self._exact
         if exact is None:
             seen = self._seen
@@ -554,12 +580,7 @@ class ClientCounter:
             self._become(sketch)
 
     def _add_all_unseen(self, unseen: list[str]) -> None:
-        """Count a chunk of unseen IDs, in order, while estimating."""
-        if not _all_valid(unseen):
-            # Count the IDs before the first bad one, then raise for it.
-            for client_id in unseen:
-                self.add(client_id)
-            raise AssertionError  # pragma: no cover (add raised)
+        """Count a chunk of unseen, checked IDs, in order, while estimating."""
         # Repeats within the chunk count once, in order of first arrival.
         fresh = list(dict.fromkeys(unseen))
         # The cache takes the chunk whole (a chunk is never larger than the
@@ -651,7 +672,7 @@ def _decode_tier(
             raise DecodeError([msg])
         for client_id in ids:
             try:
-                _check_client_id(client_id)
+                check_client_id(client_id, allow_empty=False)
             except InvalidModelError as exc:
                 raise DecodeError([str(exc)]) from exc
         return ids
@@ -666,32 +687,6 @@ def _decode_tier(
         return sketch
     msg = f"counter mode must be 0 or 1, got {mode!r}"
     raise DecodeError([msg])
-
-
-def _all_valid(client_ids: list[str]) -> bool:
-    """Whether no ID is empty and every ID can be hashed (fast check)."""
-    if "".join(client_ids).isascii():
-        return all(client_ids)
-    try:
-        for client_id in client_ids:
-            _check_client_id(client_id)
-    except InvalidModelError:
-        return False
-    return True
-
-
-def _check_client_id(client_id: str) -> None:
-    """Reject IDs a sketch would ignore (empty) or cannot hash."""
-    if client_id.isascii():
-        if not client_id:
-            field, rule = "client_id", "must not be empty"
-            raise InvalidModelError(field, client_id, rule)
-        return
-    try:
-        client_id.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        field, rule = "client_id", "must be encodable as UTF-8"
-        raise InvalidModelError(field, client_id, rule) from exc
 
 
 def _require(condition: bool, invariant: str) -> None:  # noqa: FBT001

@@ -21,6 +21,12 @@ import attrs
 from sortedcontainers import SortedList
 
 from clientid.errors import DecodeError, UnsupportedFormatError
+from clientid.sketch.inputs import (
+    as_bytes,
+    check_batch,
+    check_client_id,
+    feed_in_batches,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -40,6 +46,8 @@ _LENGTH_TYPECODE: Final = "I" if array("I").itemsize == _LENGTH_SIZE else "L"
 # UTF-8, except that lone surrogates (valid in a Python str, never in a
 # client ID Vault made) round-trip instead of failing.
 _ERRORS: Final = "surrogatepass"
+#: IDs :meth:`ExactClientSet.update` checks and adds at a time.
+_CHUNK: Final = 1 << 12
 
 
 @final
@@ -56,8 +64,15 @@ class ExactClientSet(collections.abc.Set[str]):
     Memory: one hash-set slot per ID, plus one list slot per ID once the
     sorted view has been built (see ``docs/performance-count.md``).
 
+    Any ``str`` is an ID (lone surrogates and ``""`` included, as a set
+    of strings allows); anything else is refused with
+    :class:`~clientid.errors.InvalidModelError`.
+
     Args:
         client_ids: The initial client IDs, in any order, duplicates allowed.
+
+    Raises:
+        InvalidModelError: An ID is not a ``str``.
     """
 
     _members: set[str]
@@ -67,16 +82,22 @@ class ExactClientSet(collections.abc.Set[str]):
     _pending: list[str]
 
     def __init__(self, client_ids: Iterable[str] = ()) -> None:
-        self._members = set(client_ids)
+        self._members = set()
         self._view = None
         self._pending = []
+        self.update(client_ids)
 
     def add(self, client_id: str) -> None:
         """
         Add one client ID; adding an ID already present changes nothing.
 
         Runtime: O(1).
+
+        Raises:
+            InvalidModelError: ``client_id`` is not a ``str``.
         """
+        if client_id.__class__ is not str:  # A subclass passes the check.
+            check_client_id(client_id, allow_empty=True, utf8=False)
         if self._view is None:
             self._members.add(client_id)
         elif client_id not in self._members:
@@ -87,8 +108,26 @@ class ExactClientSet(collections.abc.Set[str]):
         """
         Add every client ID of an iterable.
 
+        If an ID is rejected, the IDs before it have been added and none
+        after it; if the iterator raises, every ID it gave has been added
+        before its exception propagates.
+
         Runtime: O(n) for n IDs.
+
+        Raises:
+            InvalidModelError: ``client_ids`` is one ``str`` or not
+                iterable, or an ID is not a ``str``.
         """
+        feed_in_batches(client_ids, _CHUNK, self._update_batch)
+
+    def _update_batch(self, batch: list[str]) -> None:
+        good, error = check_batch(batch, allow_empty=True, utf8=False)
+        self._add_valid(batch if error is None else batch[:good])
+        if error is not None:
+            raise error
+
+    def _add_valid(self, client_ids: Iterable[str]) -> None:
+        """Add IDs known to be strings."""
         members = self._members
         if self._view is None:
             members.update(client_ids)
@@ -119,7 +158,7 @@ class ExactClientSet(collections.abc.Set[str]):
         Runtime: O(m) for m IDs in *other*.
         """
         if other is not self:
-            self.update(other._members)
+            self._add_valid(other._members)
 
     def estimate(self) -> float:
         """
@@ -211,7 +250,7 @@ class ExactClientSet(collections.abc.Set[str]):
             DecodeError: The data is truncated, corrupt or not canonical
                 (IDs unsorted or repeated, trailing bytes).
         """
-        view = memoryview(data)
+        view = memoryview(as_bytes(data, "exact set"))
         if len(view) < _HEADER.size:
             msg = (
                 f"exact set header must be {_HEADER.size} bytes, "
@@ -265,7 +304,8 @@ class ExactClientSet(collections.abc.Set[str]):
                     f"{after!r} after {before!r} at position {index + 1}"
                 )
                 raise DecodeError([msg])
-        result = cls(ids)
+        result = cls()
+        result._members = set(ids)
         result._view = SortedList(ids)
         return result
 

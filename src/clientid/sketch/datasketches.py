@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Final, final
 import attrs
 
 from clientid.errors import DecodeError, UnsupportedFormatError
+from clientid.sketch.inputs import as_bytes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -69,6 +70,10 @@ _HLL_PREINTS: Final = 10
 _EMPTY_FLAG: Final = 4
 _COMPACT_FLAG: Final = 8
 _OUT_OF_ORDER_FLAG: Final = 16
+#: The kxq sums and the minimum are stale and must be rebuilt.
+_REBUILD_FLAG: Final = 32
+#: Register values below this go into kxq0, the others into kxq1.
+_HALF_VALUE: Final = 32
 
 _MODE_LIST: Final = 0
 _MODE_SET: Final = 1
@@ -302,6 +307,7 @@ def _decode_hll_image(
         if max(registers) > _MAX_VALUE:
             msg = f"register values must be at most 63, got {max(registers)}"
             raise _fail(msg)
+    _check_kxq(registers, header[9], header[10], flags=flags)
     # DataSketches ignores the stored HIP of an out-of-order image.
     return DecodedImage(
         lg_k=lg_k,
@@ -309,6 +315,49 @@ def _decode_hll_image(
         hip=0.0 if out_of_order else hip,
         out_of_order=out_of_order,
     )
+
+
+def kxq_sums(registers: bytes | bytearray) -> tuple[float, float]:
+    """
+    The two kxq sums of registers: ``2**-v`` for values below 32, and from.
+
+    Both are exact in doubles (multiples of 2**-31 below 2**22, and of
+    2**-63 below 2**-10), so they are what any order of additions gives.
+    """
+    kxq0 = 0.0
+    kxq1 = 0.0
+    remaining = len(registers)
+    value = 0
+    while remaining:
+        count = registers.count(value)
+        if value < _HALF_VALUE:
+            kxq0 += count * 2.0**-value
+        else:
+            kxq1 += count * 2.0**-value
+        remaining -= count
+        value += 1
+    return kxq0, kxq1
+
+
+def _check_kxq(
+    registers: bytes, kxq0: float, kxq1: float, *, flags: int
+) -> None:
+    """
+    Refuse kxq fields the registers do not give.
+
+    DataSketches keeps both sums exact, so they equal the registers' own
+    sums, unless the image says they are stale (rebuild flag); then they
+    must still lie in the range any registers allow: kxq0 in ``[0, k]``,
+    kxq1 in ``[0, k * 2**-32]``.
+    """
+    if flags & _REBUILD_FLAG:
+        k = len(registers)
+        valid = 0.0 <= kxq0 <= k and 0.0 <= kxq1 <= k * 2.0**-_HALF_VALUE
+    else:
+        valid = (kxq0, kxq1) == kxq_sums(registers)
+    if not valid:
+        msg = f"kxq sums {kxq0!r}, {kxq1!r} do not match the registers"
+        raise _fail(msg)
 
 
 def decode_image(data: bytes) -> DecodedImage:
@@ -319,7 +368,7 @@ def decode_image(data: bytes) -> DecodedImage:
         DecodeError: The bytes are not a well-formed HLL image.
         UnsupportedFormatError: The serial version is not 1.
     """
-    data = bytes(data)
+    data = as_bytes(data, "datasketches image")
     if len(data) < _LIST_START:
         msg = f"needs at least 8 bytes, got {len(data)}"
         raise _fail(msg)

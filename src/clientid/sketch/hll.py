@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 import struct
 from bisect import bisect_right
-from itertools import islice, repeat
+from itertools import repeat
+from operator import lt
 from typing import TYPE_CHECKING, Final, final
 
 import attrs
@@ -36,6 +37,12 @@ from clientid.model.hashing import (
     murmur3_x64_128_ascii,
 )
 from clientid.sketch import datasketches as _datasketches
+from clientid.sketch.inputs import (
+    as_bytes,
+    check_batch,
+    client_id_error,
+    feed_in_batches,
+)
 from clientid.sketch.tables import (
     COMPOSITE_LOWER,
     COMPOSITE_UPPER,
@@ -73,7 +80,7 @@ _NO_LIMIT: Final = 1 << 128
 #: raise a register at the cap), so one comparison replaces ``bit_length``.
 _RAISES: Final = (*(1 << (128 - value) for value in range(63)), 0)
 #: What the fast path sees instead of registers outside fresh HLL mode.
-_COLD: Final = b""
+_COLD: Final = bytearray()
 #: DataSketches ignores empty strings; this is the hash they would have.
 _EMPTY_HASH: Final = datasketches_hash128("")
 
@@ -85,6 +92,16 @@ _LG_K_WITH_SET: Final = 8
 #: stay exact in doubles, so any order of additions gives the same bits.
 _INVERSE_POWERS: Final = tuple(2.0**-value for value in range(64))
 _HALF_VALUE: Final = 32
+#: ``_KXQ0_STEPS[old << 5 | new]``: what kxq0 gains when a register rises
+#: from ``old`` to ``new`` (both below 32), in one addition.  The step and
+#: every kxq0 are multiples of 2**-31 below 2**22, so exact in doubles:
+#: adding the step gives the bits of subtracting 2**-old, then adding
+#: 2**-new, as DataSketches does.
+_KXQ0_STEPS: Final = tuple(
+    _INVERSE_POWERS[new] - _INVERSE_POWERS[old]
+    for old in range(_HALF_VALUE)
+    for new in range(_HALF_VALUE)
+)
 
 #: DataSketches' relative standard errors: coupon mode (at the transition,
 #: not the asymptote), HIP (sqrt(ln 2)) and composite (sqrt(3 ln 2 - 1)),
@@ -153,16 +170,18 @@ _COUNT: Final = struct.Struct("<I")
 _HIP: Final = struct.Struct("<d")
 
 
+#: The hot paths call these through module globals, not attributes.
+_isascii: Final = str.isascii
+_hash128: Final = murmur3_x64_128_ascii
+_SEED: Final = DATASKETCHES_SEED
+
+
 def _hash_text(client_id: str) -> int:
-    """Hash non-ASCII text, turning a lone surrogate into our own error."""
-    try:
-        return datasketches_hash128(client_id)
-    except UnicodeEncodeError as exc:
-        raise InvalidModelError(
-            field="client_id",
-            value=client_id,
-            rule="must be encodable as UTF-8",
-        ) from exc
+    """Hash any text, turning a non-str or a lone surrogate into our error."""
+    error = client_id_error(client_id, allow_empty=True)
+    if error is not None:
+        raise error
+    return datasketches_hash128(client_id)
 
 
 def _check_lg_k(lg_k: int) -> None:
@@ -370,7 +389,7 @@ class HyperLogLog:
     _stale: bool = attrs.field(eq=False)
     # The registers while add's inline fast path may use them (HLL mode,
     # derived state fresh), else empty; and the slot mask.
-    _hot: bytes | bytearray = attrs.field(eq=False)
+    _hot: bytearray = attrs.field(eq=False)
     _mask: int = attrs.field(eq=False)
 
     def __init__(self, lg_k: int = DEFAULT_LG_K) -> None:
@@ -419,21 +438,43 @@ class HyperLogLog:
         Runtime: O(1).
 
         Raises:
-            InvalidModelError: ``client_id`` holds a lone surrogate.
+            InvalidModelError: ``client_id`` is not a ``str`` or holds a
+                lone surrogate.
         """
-        if client_id.isascii():
-            hashed = murmur3_x64_128_ascii(client_id, DATASKETCHES_SEED)
-        else:
-            hashed = _hash_text(client_id)
+        # str.isascii raises TypeError for anything but a str (bytes too).
+        try:
+            ascii_text = _isascii(client_id)
+        except TypeError:
+            ascii_text = False
+        hashed = (
+            _hash128(client_id, _SEED) if ascii_text else _hash_text(client_id)
+        )
         # Most hashes cannot raise the smallest register: one comparison;
         # most of the rest cannot raise their own register: one lookup.
-        if hashed < self._limit:
-            registers = self._hot
-            if (
-                not registers
-                or hashed < _RAISES[registers[hashed & self._mask]]
-            ):
-                self._insert(hashed)
+        if hashed >= self._limit:
+            return
+        registers = self._hot
+        if not registers:
+            self._insert(hashed)
+            return
+        slot = hashed & self._mask
+        old = registers[slot]
+        if hashed >= _RAISES[old] or hashed == _EMPTY_HASH:
+            return
+        value = _VALUE_BASE - hashed.bit_length()
+        # The common raise inline; values from 32 and a rising minimum in
+        # _raise_register.
+        if value >= _HALF_VALUE or (
+            old == self._cur_min and self._num_at_cur_min == 1
+        ):
+            self._raise_register(slot, min(value, _MAX_VALUE))
+            return
+        if not self._out_of_order:
+            self._hip += len(registers) / (self._kxq0 + self._kxq1)
+        self._kxq0 += _KXQ0_STEPS[old << 5 | value]
+        registers[slot] = value
+        if old == self._cur_min:
+            self._num_at_cur_min -= 1
 
     def add_hash(self, first: int, second: int) -> None:
         """
@@ -461,20 +502,22 @@ class HyperLogLog:
         Count every client ID of an iterable.
 
         Equivalent to calling :meth:`add` on each, only faster.  If an item
-        is rejected, the items before it have been counted.
+        is rejected, the items before it have been counted and none after
+        it; if the iterator raises, every item it gave has been counted
+        before its exception propagates.
 
         Runtime: O(n).
 
         Raises:
-            InvalidModelError: An item holds a lone surrogate.
+            InvalidModelError: ``client_ids`` is one ``str`` or ``bytes``
+                or not iterable, or an item is not a ``str`` or holds a
+                lone surrogate.
         """
-        if isinstance(client_ids, list):
+        if type(client_ids) is list:
             # A list is walked by index: no copies of large slices.
             self._update_list(client_ids)
             return
-        items = iter(client_ids)
-        while batch := list(islice(items, _VECTOR_CHUNK)):
-            self._update_list(batch)
+        feed_in_batches(client_ids, _VECTOR_CHUNK, self._update_list)
 
     def _update_list(self, items: list[str]) -> None:
         """Count a list: numpy for long HLL-mode runs if it can, else pure."""
@@ -497,16 +540,21 @@ class HyperLogLog:
 
     def _update_chunk(self, chunk: list[str]) -> None:
         """Count a chunk of client IDs on the pure path."""
-        # One C-level pass proves the whole chunk ASCII (so safe for
+        # One C-level pass proves the whole chunk ASCII text (so safe for
         # mmh3's str path); empty strings are skipped at the rare
         # register update, by their hash.
-        if "".join(chunk).isascii():
-            hashes = map(
-                murmur3_x64_128_ascii, chunk, repeat(DATASKETCHES_SEED)
-            )
-        else:
-            hashes = map(_hash_text, chunk)
-        self._update_hashes(hashes)
+        try:
+            ascii_text = "".join(chunk).isascii()
+        except TypeError:
+            ascii_text = False
+        if ascii_text:
+            self._update_hashes(map(_hash128, chunk, repeat(_SEED)))
+            return
+        # Count the IDs before the first bad one, then raise for it.
+        good, error = check_batch(chunk, allow_empty=True)
+        self._update_hashes(map(datasketches_hash128, chunk[:good]))
+        if error is not None:
+            raise error
 
     def _update_vectorised(
         self, items: list[str], start: int, stop: int
@@ -574,21 +622,32 @@ class HyperLogLog:
                 return True
         return False
 
-    # One flat loop with everything in locals is the fast path of ingest.
-    def _update_hashes(  # noqa: C901, PLR0912
-        self, hashes: Iterator[int]
-    ) -> None:
+    def _update_hashes(self, hashes: Iterator[int]) -> None:
+        """Feed hashes: coupon mode, then the register loop."""
         if not self._registers and not self._update_coupons(hashes):
             return
         if self._stale:
             self._rebuild()
+        # The loop hands back the rare hashes it does not handle itself.
+        while (rare := self._update_registers(hashes)) is not None:
+            self._insert(rare, check_empty=False)
+
+    # One flat loop with everything in locals is the fast path of ingest.
+    def _update_registers(self, hashes: Iterator[int]) -> int | None:
+        """
+        Feed hashes in HLL mode until the end or a rare one, returned.
+
+        Rare: a value from 32 (kxq1) or the last register at the minimum
+        rising (the minimum moves); :meth:`_insert` applies those.
+        """
         registers = self._registers
         mask = len(registers) - 1
-        k = float(len(registers))
-        in_order = not self._out_of_order
-        inverse = _INVERSE_POWERS
+        # A merged sketch adds nothing to its (zero) HIP accumulator.
+        hip_k = 0.0 if self._out_of_order else float(len(registers))
+        steps = _KXQ0_STEPS
         limit = self._limit
         cur_min = self._cur_min
+        last_at_min = self._num_at_cur_min == 1
         num_at_cur_min = self._num_at_cur_min
         hip = self._hip
         kxq0 = self._kxq0
@@ -604,32 +663,20 @@ class HyperLogLog:
                 if hashed >= raises[old] or hashed == empty:
                     continue
                 value = _VALUE_BASE - hashed.bit_length()
-                if value > _MAX_VALUE:  # noqa: PLR1730 - min() is a call.
-                    value = _MAX_VALUE
+                if value >= _HALF_VALUE or (old == cur_min and last_at_min):
+                    return hashed
                 # DataSketches adds to HIP before it updates the kxq sums.
-                if in_order:
-                    hip += k / (kxq0 + kxq1)
-                if old < _HALF_VALUE:
-                    kxq0 -= inverse[old]
-                else:
-                    kxq1 -= inverse[old]
-                if value < _HALF_VALUE:
-                    kxq0 += inverse[value]
-                else:
-                    kxq1 += inverse[value]
+                hip += hip_k / (kxq0 + kxq1)
+                kxq0 += steps[old << 5 | value]
                 registers[slot] = value
                 if old == cur_min:
                     num_at_cur_min -= 1
-                    if not num_at_cur_min:
-                        cur_min, num_at_cur_min = _minimum(registers, cur_min)
-                        limit = 1 << (128 - cur_min)
+                    last_at_min = num_at_cur_min == 1
+            return None
         finally:
             self._hip = hip
             self._kxq0 = kxq0
-            self._kxq1 = kxq1
-            self._cur_min = cur_min
             self._num_at_cur_min = num_at_cur_min
-            self._limit = limit
 
     def _insert(self, hashed: int, *, check_empty: bool = True) -> None:
         registers = self._registers
@@ -939,7 +986,7 @@ class HyperLogLog:
             UnsupportedFormatError: The format version is not 1.
             DecodeError: The bytes are not a valid sketch.
         """
-        data = bytes(data)
+        data = as_bytes(data, "sketch bytes")
         if len(data) < _HEADER.size:
             msg = f"sketch bytes: need at least 5 bytes, got {len(data)}"
             raise DecodeError([msg])
@@ -985,6 +1032,25 @@ class HyperLogLog:
         self._hip = hip
         self._out_of_order = out_of_order
         self._rebuild()
+        self._check_hip("sketch bytes")
+
+    def _check_hip(self, what: str) -> None:
+        """
+        Refuse a loaded HIP accumulator no feed could have produced.
+
+        See :func:`_hip_bounds` for the derivation.
+        """
+        if self._out_of_order:
+            return
+        lower, upper = _hip_bounds(
+            self._lg_k, self._registers, self._kxq0 + self._kxq1
+        )
+        if not lower <= self._hip <= upper:
+            msg = (
+                f"{what}: HIP accumulator {self._hip!r} must be between "
+                f"{lower!r} and {upper!r} for these registers"
+            )
+            raise DecodeError([msg])
 
     def _load_coupons(self, data: bytes, mode: int) -> None:
         start = _HEADER.size + _COUNT.size
@@ -1003,12 +1069,13 @@ class HyperLogLog:
             msg = f"sketch bytes: {count} coupons mean mode {expected}"
             raise DecodeError([f"{msg}, got {mode}"])
         coupons = struct.unpack_from(f"<{count}I", data, start)
-        previous = -1
-        for coupon in coupons:
-            if coupon <= previous or coupon >> _KEY_BITS == 0:
-                msg = f"sketch bytes: coupon {coupon:#x} is out of order"
-                raise DecodeError([f"{msg} or has value 0"])
-            previous = coupon
+        # In bulk: strictly ascending, so the first is the smallest, and
+        # a coupon of value 0 is below 2**26.
+        if not all(map(lt, coupons, coupons[1:])) or (
+            coupons and coupons[0] >> _KEY_BITS == 0
+        ):
+            msg = "sketch bytes: a coupon is out of order or has value 0"
+            raise DecodeError([msg])
         self._coupons = set(coupons)
 
     def to_datasketches(self) -> bytes:
@@ -1052,7 +1119,7 @@ class HyperLogLog:
             UnsupportedFormatError: The image's serial version is not 1.
             DecodeError: The bytes are not a valid HLL image.
         """
-        image = _datasketches.decode_image(data)
+        image = _datasketches.decode_image(as_bytes(data, "datasketches"))
         sketch = cls(image.lg_k)
         if image.registers:
             if not any(image.registers):
@@ -1061,20 +1128,19 @@ class HyperLogLog:
             sketch._hip = image.hip
             sketch._out_of_order = image.out_of_order
             sketch._rebuild()
+            sketch._check_hip("datasketches image")
             return sketch
-        # Coupons go in as DataSketches re-inserts them: de-duplicated,
-        # promoting if the image holds more than the mode allows.
-        for coupon in sorted(image.coupons):
-            if sketch._registers:
-                registers = sketch._registers
-                slot = coupon & (len(registers) - 1)
-                value = coupon >> _KEY_BITS
-                if value > registers[slot]:
-                    sketch._raise_register(slot, value)
-            else:
-                sketch._coupons.add(coupon)
-                if len(sketch._coupons) > _coupon_limit(sketch.lg_k):
-                    sketch._promote()
+        distinct = sorted(set(image.coupons))
+        if len(distinct) <= _COUPON_LIMITS[sketch.lg_k]:
+            sketch._coupons = set(distinct)
+            return sketch
+        # Coupons go in as DataSketches re-inserts them: de-duplicated, in
+        # order, promoting past the limit.  As hashes on the batch path: a
+        # hash with the coupon's address bits and bit length 129 - value
+        # gives the coupon back.
+        sketch._update_hashes(
+            map(_coupon_hash, distinct, repeat(_KEY_MASK), repeat(_KEY_BITS))
+        )
         return sketch
 
     # ----------------------------------------------------------------
@@ -1115,6 +1181,56 @@ class HyperLogLog:
         assert self._cur_min == min(registers)
         assert self._num_at_cur_min == registers.count(self._cur_min)
         assert self._limit == 1 << (128 - self._cur_min)
+
+
+def _hip_bounds(
+    lg_k: int, registers: bytearray, kxq: float
+) -> tuple[float, float]:
+    """
+    The range of HIP accumulators a feed can leave with these registers.
+
+    The accumulator starts, at promotion, at the coupon estimate: at least
+    the number of coupons, at most :func:`_promotion_estimate`.  Each later
+    register rise ``j`` adds ``k / kxq_j``, with ``kxq_j`` the sum of
+    ``2**-value`` just before it: never above ``k`` and only falling, to
+    ``kxq`` now.  So each rise adds at least 1, and every non-zero register
+    took a coupon or a rise: the accumulator is at least the number of
+    non-zero registers.
+
+    For the upper end, split the rises at a value ``t``.  A rise from
+    ``a < t`` lowers kxq by ``d_j = 2**-a - 2**-b >= 2**-t``, and
+    ``sum(d_j / kxq_j) <= ln(k / kxq)`` (a lower Riemann sum of ``dx/x``),
+    so those rises add at most ``k * 2**t * ln(k / kxq)``.  A rise from
+    ``a >= t`` adds at most ``k / kxq``, and a register now at ``v`` rose
+    from ``t`` or more at most ``v - t`` times.  The bound is the smallest
+    over ``t``, widened by the rounding of that many additions.
+    """
+    k = len(registers)
+    histogram = [registers.count(value) for value in range(max(registers) + 1)]
+    lower = float(k - histogram[0])
+    rises = sum(value * count for value, count in enumerate(histogram))
+    ratio = k / kxq
+    log_term = k * math.log(ratio) if ratio > 1.0 else 0.0
+    best = rises * ratio  # t = 0: every rise adds at most k / kxq
+    above = rises  # sum of max(0, v - t) over the registers
+    at_least = k  # registers at t or more
+    for t in range(1, len(histogram)):
+        at_least -= histogram[t - 1]
+        above -= at_least
+        best = min(best, log_term * 2.0**t + above * ratio)
+    upper = _promotion_estimate(lg_k) + best
+    return lower, upper * (1.0 + (rises + 16) * 2.0**-52)
+
+
+def _coupon_hash(coupon: int, key_mask: int, key_bits: int) -> int:
+    """The smallest hash whose coupon is ``coupon``."""
+    return 1 << (128 - (coupon >> key_bits)) | coupon & key_mask
+
+
+def _promotion_estimate(lg_k: int) -> float:
+    """The HIP accumulator a sketch promotes with (one past the limit)."""
+    count = _COUPON_LIMITS[lg_k] + 1
+    return max(_coupon_estimate(count), float(count))
 
 
 def _minimum(registers: bytearray, floor: int) -> tuple[int, int]:
