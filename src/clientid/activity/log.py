@@ -558,6 +558,10 @@ class ActivityLog:
         """
         # The common case (an aware UTC datetime, the month of the previous
         # record, a client already seen) avoids every call it can.
+        given: object = client
+        if type(given) is not Client:
+            field, rule = "client", "must be a Client"
+            raise InvalidModelError(field, given, rule)
         if type(at) is not dt.datetime or at.tzinfo is not _UTC:
             at = _check_aware("at", at).astimezone(_UTC)
         delta = at - _EPOCH
