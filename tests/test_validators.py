@@ -19,6 +19,7 @@ from clientid import (
     ClientEvent,
     ClientId,
     ClientType,
+    ExportReader,
     Namespace,
     NamespaceId,
     Token,
@@ -261,3 +262,24 @@ def test_event_refuses_naive_time():
         ClientEvent(
             client=Client(id=ClientId("e"), type=ClientType.ENTITY), at=naive
         )
+
+
+@pytest.mark.parametrize(
+    "period_start",
+    [dt.date(2025, 3, 1), "2025-03", "2025-03-01T00:00:00Z", 1_740_787_200],
+    ids=["date", "year-month", "rfc3339-string", "unix-seconds"],
+)
+def test_export_reader_refuses_a_period_start_that_is_no_datetime(
+    period_start,
+):
+    """
+    A date or string period_start is a named error, not an AttributeError.
+    """
+    with pytest.raises(InvalidModelError) as info:
+        ExportReader(period_start=_h(period_start))
+
+    assert (info.value.field, info.value.value, info.value.rule) == (
+        "period_start",
+        period_start,
+        "must be a timezone-aware datetime",
+    )
