@@ -5,6 +5,7 @@ Tests for the activity log under hostile or unlucky input.
 from __future__ import annotations
 
 import datetime as dt
+import random
 from typing import Any
 
 import attrs
@@ -248,3 +249,69 @@ class TestCalendarEnds:
 
         assert info.value.field == field
         assert log.months == ()
+
+
+def _shared_clients_log(order: list[tuple[int, str]]) -> ActivityLog:
+    log = ActivityLog(exact_limit=100)
+    for number, namespace in order:
+        log.record(client(f"c-{number:05d}", namespace), utc(2025, 1, 5))
+    return log
+
+
+SHARED_RECORDS = [(n, "root") for n in range(1000)] + [
+    (n, "ns2") for n in range(0, 1000, 4)
+]
+
+
+class TestOneAttributionPerSketchedMonth:
+    """
+    Past its exact limit, a month still attributes each client once.
+    """
+
+    def test_client_in_two_namespaces_counts_once_in_the_total(self):
+        """
+        A quarter of the clients also seen in ns2 add nothing to the total.
+        """
+        log = _shared_clients_log(SHARED_RECORDS)
+
+        total = log.report(utc(2025, 1), utc(2025, 1)).total.clients
+
+        assert not log.is_exact_month(utc(2025, 1))
+        assert total.lower_bound <= 1000 <= total.upper_bound
+        assert total.value == 1000
+        log._check()
+
+    def test_first_recorded_namespace_wins_in_a_sketched_month(self):
+        """
+        Clients first recorded in ns2 count there, and not in root.
+        """
+        reordered = [r for r in SHARED_RECORDS if r[1] == "ns2"] + [
+            r for r in SHARED_RECORDS if r[1] == "root"
+        ]
+        log = _shared_clients_log(reordered)
+
+        report = log.report(utc(2025, 1), utc(2025, 1))
+
+        counts = {
+            ns.namespace_id: ns.counts.clients.value
+            for ns in report.by_namespace
+        }
+        assert counts == {"root": 750, "ns2": 250}
+        assert report.total.clients.value == 1000
+
+    def test_total_does_not_depend_on_record_order(self):
+        """
+        Shuffled records give the same total and distinct counts.
+        """
+        shuffled = list(SHARED_RECORDS)
+        random.Random(10).shuffle(shuffled)  # noqa: S311 (a fixed seed)
+
+        first = _shared_clients_log(SHARED_RECORDS).report(
+            utc(2025, 1), utc(2025, 1)
+        )
+        second = _shared_clients_log(shuffled).report(
+            utc(2025, 1), utc(2025, 1)
+        )
+
+        assert first.total.clients.value == second.total.clients.value
+        assert first.distinct == second.distinct

@@ -30,6 +30,7 @@ from clientid.activity.report import (
     exact_count,
     sum_counts,
 )
+from clientid.activity.seen import AttributedFilter
 from clientid.count.counter import ClientCounter, Count
 from clientid.errors import InvalidModelError, SketchedMonthError
 from clientid.formats.export import ExportRecord
@@ -240,6 +241,7 @@ class _Month:
     """The records of one calendar month."""
 
     __slots__ = (
+        "attributed",
         "created",
         "first_used",
         "index",
@@ -262,8 +264,10 @@ class _Month:
         # union of sets reuses their stored hashes and never touches the
         # strings, which is what makes a report fast.
         self.members: dict[int, set[str]] = {}
-        # Sketch tier: set once the month passed its exact limit.
+        # Sketch tier: set once the month passed its exact limit, with the
+        # filter of clients already attributed to one of them.
         self.sketches: dict[int, HyperLogLog] | None = None
+        self.attributed: AttributedFilter | None = None
 
     def insert(
         self, client_id: str, group: int, created: int, used: int
@@ -297,6 +301,8 @@ class _Month:
         """Raise AssertionError if an invariant of the month is broken."""
         if self.sketches is not None:
             _require(not self.index)
+            _require(self.attributed is not None)
+            cast("AttributedFilter", self.attributed).check()
             return
         size = len(self.index)
         _require(len(self.slot_group) == size)
@@ -314,12 +320,17 @@ class _Month:
     def to_sketches(self, lg_k: int) -> None:
         """Replace the exact tier by one sketch per group."""
         sketches: dict[int, HyperLogLog] = {}
+        # Room for as many clients again before the filter adds a stage.
+        attributed = AttributedFilter(2 * len(self.index))
         for group, members in sorted(self.members.items()):
             if members:
                 sketch = HyperLogLog(lg_k)
                 sketch.update(sorted(members))
                 sketches[group] = sketch
+        for client_id in self.index:
+            attributed.add(client_id)
         self.sketches = sketches
+        self.attributed = attributed
         self.index = {}
         self.slot_group = array("i")
         self.created = array("q")
@@ -327,11 +338,19 @@ class _Month:
         self.members = {}
 
 
-def _add_to_sketch(
-    sketches: dict[int, HyperLogLog], group: int, client_id: str, lg_k: int
+def _add_to_sketches(
+    month: _Month, group: int, client_id: str, lg_k: int
 ) -> None:
+    """Attribute a client of a sketched month, unless it already is."""
     if not client_id.isascii():
         _check_stored_id(client_id)
+    # to_sketches() always sets both.
+    attributed = cast("AttributedFilter", month.attributed)
+    if not attributed.add(client_id):
+        # First use in the month wins: the client counts in the group of
+        # its first record, and only there.
+        return
+    sketches = cast("dict[int, HyperLogLog]", month.sketches)
     sketch = sketches.get(group)
     if sketch is None:
         sketch = sketches[group] = HyperLogLog(lg_k)
@@ -672,7 +691,7 @@ class ActivityLog:
             group = self._new_group(client)
         client_id: str = client.id
         if month.sketches is not None:
-            _add_to_sketch(month.sketches, group, client_id, self._lg_k)
+            _add_to_sketches(month, group, client_id, self._lg_k)
             return
         slot = month.index.get(client_id)
         if slot is None:
