@@ -283,3 +283,21 @@ def test_export_reader_refuses_a_period_start_that_is_no_datetime(
         period_start,
         "must be a timezone-aware datetime",
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (10**5000, "<int of 16610 bits>"),
+        ("x" * 1000, repr("x" * 1000)[:200] + "... (1002 characters)"),
+    ],
+    ids=["huge-int", "long-str"],
+)
+def test_model_error_message_is_bounded_for_huge_values(value, shown):
+    """
+    A 5,000-digit int or a long string still gives a short message.
+    """
+    with pytest.raises(InvalidModelError) as info:
+        Token(orphan=_h(value))
+
+    assert str(info.value).endswith(f"got {shown}")
