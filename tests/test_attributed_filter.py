@@ -4,6 +4,7 @@ Tests for the attributed-client filter of sketched months.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -61,3 +62,28 @@ def test_filter_agrees_with_a_set(ids):
 
     seen.check()
     assert len(seen) == len(reference)
+
+
+def test_check_finds_a_fingerprint_without_its_marker_bit():
+    """
+    A corrupted slot (even fingerprint) breaks the filter's invariant.
+    """
+    seen = AttributedFilter()
+    seen.add("a")
+    slot = next(i for i, f in enumerate(seen._table) if f)
+    seen._table[slot] -= 1
+
+    with pytest.raises(AssertionError):
+        seen.check()
+
+
+def test_check_finds_a_wrong_count():
+    """
+    A count that disagrees with the table breaks the invariant.
+    """
+    seen = AttributedFilter()
+    seen.add("a")
+    seen._count = 2
+
+    with pytest.raises(AssertionError):
+        seen.check()

@@ -19,6 +19,8 @@ from clientid import (
     ClientEvent,
     ClientId,
     ClientType,
+    Entity,
+    EntityId,
     ExportReader,
     Namespace,
     NamespaceId,
@@ -30,7 +32,7 @@ from clientid import (
     non_entity_client_id,
     sanitize_policies,
 )
-from clientid.errors import InvalidModelError
+from clientid.errors import InvalidModelError, MalformedRecordError
 
 LONE_SURROGATE = "\ud800"
 
@@ -179,7 +181,6 @@ def test_bool_fields_take_only_bools(value):
     ("call", "field"),
     [
         (lambda: non_entity_client_id(_h("default"), "root"), "policies"),
-        (lambda: non_entity_client_id(("default",), ""), "namespace_id"),
         (
             lambda: non_entity_client_id(("default",), _h(b"root")),
             "namespace_id",
@@ -199,7 +200,6 @@ def test_bool_fields_take_only_bools(value):
     ],
     ids=[
         "policies-str",
-        "empty-namespace",
         "bytes-namespace",
         "surrogate-namespace",
         "bytes-policy",
@@ -301,3 +301,40 @@ def test_model_error_message_is_bounded_for_huge_values(value, shown):
         Token(orphan=_h(value))
 
     assert str(info.value).endswith(f"got {shown}")
+
+
+def test_metadata_pairs_must_hold_text():
+    """
+    A metadata value that is no string is refused by name.
+    """
+    with pytest.raises(InvalidModelError) as info:
+        Entity(id=EntityId("e"), name="n", metadata=_h((("k", 1),)))
+
+    assert info.value.field == "metadata"
+
+
+class _Unprintable:
+    def __repr__(self) -> str:
+        raise ValueError
+
+
+def test_model_error_message_survives_an_unprintable_value():
+    """
+    A value whose repr raises is named by its type.
+    """
+    with pytest.raises(InvalidModelError) as info:
+        Token(orphan=_h(_Unprintable()))
+
+    assert str(info.value).endswith("got <unprintable _Unprintable>")
+
+
+def test_malformed_record_message_is_bounded_for_huge_values():
+    """
+    A reader's error for a 5,000-digit field still has a short message.
+    """
+    error = MalformedRecordError("time", "must be a string", 10**5000, 3)
+
+    assert (
+        str(error)
+        == "record 3: time must be a string, got <int of 16610 bits>"
+    )

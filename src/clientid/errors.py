@@ -299,7 +299,7 @@ class MalformedRecordError(DecodeError):
         index: int = _NO_INDEX,
     ) -> None:
         where = f"record {index}: " if index != _NO_INDEX else ""
-        super().__init__([f"{where}{field} {reason}, got {value!r}"])
+        super().__init__([f"{where}{field} {reason}, got {_shown(value)}"])
         self.args = (field, reason, value, index)
         self.field = field
         self.reason = reason

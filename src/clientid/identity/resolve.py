@@ -22,7 +22,7 @@ from clientid.model.records import (
     Token,
 )
 from clientid.model.text import GO_WHITESPACE, go_lower
-from clientid.model.validators import check_id, check_text_items
+from clientid.model.validators import check_text, check_text_items
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -120,7 +120,7 @@ def non_entity_client_id(
     """
     items = check_text_items("policies", policies)
     return _hashing.non_entity_client_id(
-        items, check_id("namespace_id", namespace_id)
+        items, check_text("namespace_id", namespace_id)
     )
 
 

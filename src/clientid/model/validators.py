@@ -65,7 +65,6 @@ __all__ = [
     "optional_non_empty",
     "sorted_unique_pairs",
     "strings",
-    "text",
 ]
 
 _E = TypeVar("_E", bound=enum.Enum)
@@ -250,11 +249,6 @@ def optional_id_string(
 # The historical names of the ID rules, kept for the modules that use them.
 non_empty = id_string
 optional_non_empty = optional_id_string
-
-
-def text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """Require a ``str`` encodable as UTF-8 (possibly empty)."""
-    check_text(attribute.name, value)
 
 
 def strings(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
