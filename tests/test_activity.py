@@ -338,7 +338,8 @@ class TestRetention:
         """
         Vault's 48-month default: May 2021 stays, April 2021 goes.
         """
-        log = ActivityLog()
+        # A four-year jump is past the default future tolerance.
+        log = ActivityLog(future_tolerance_months=None)
         log.record(client("old"), at(2021, 4))
         log.record(client("kept"), at(2021, 5))
         log.record(client("new"), at(2025, 5))
@@ -360,7 +361,7 @@ class TestRetention:
         """
         retention_months=None never drops a month.
         """
-        log = ActivityLog(retention_months=None)
+        log = ActivityLog(retention_months=None, future_tolerance_months=None)
         log.record(client("e1"), at(1990, 1))
         log.record(client("e2"), at(2024, 1))
 

@@ -36,6 +36,24 @@ __all__ = [
 ]
 
 
+#: How much of an offending value's repr a message quotes.
+_REPR_LIMIT: Final = 200
+
+
+def _shown(value: object) -> str:
+    """An offending value's repr for a message: bounded, never raising."""
+    try:
+        text = repr(value)
+    except ValueError:
+        # A huge int's repr exceeds sys.get_int_max_str_digits().
+        if isinstance(value, int):
+            return f"<int of {value.bit_length()} bits>"
+        return f"<unprintable {type(value).__name__}>"
+    if len(text) > _REPR_LIMIT:
+        return f"{text[:_REPR_LIMIT]}... ({len(text)} characters)"
+    return text
+
+
 class ClientIdError(Exception):
     """
     Base of every exception clientid raises on purpose.
@@ -59,7 +77,7 @@ class InvalidModelError(ClientIdError, ValueError):
         self.rule = rule
 
     def __str__(self) -> str:
-        return f"{self.field} {self.rule}, got {self.value!r}"
+        return f"{self.field} {self.rule}, got {_shown(self.value)}"
 
 
 class UnresolvableClientError(ClientIdError):
@@ -281,7 +299,7 @@ class MalformedRecordError(DecodeError):
         index: int = _NO_INDEX,
     ) -> None:
         where = f"record {index}: " if index != _NO_INDEX else ""
-        super().__init__([f"{where}{field} {reason}, got {value!r}"])
+        super().__init__([f"{where}{field} {reason}, got {_shown(value)}"])
         self.args = (field, reason, value, index)
         self.field = field
         self.reason = reason

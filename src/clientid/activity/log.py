@@ -30,6 +30,7 @@ from clientid.activity.report import (
     exact_count,
     sum_counts,
 )
+from clientid.activity.seen import AttributedFilter
 from clientid.count.counter import ClientCounter, Count
 from clientid.errors import InvalidModelError, SketchedMonthError
 from clientid.formats.export import ExportRecord
@@ -43,6 +44,7 @@ from clientid.model.ids import (
     NamespaceId,
 )
 from clientid.model.records import AuthMount, Client, Namespace
+from clientid.model.validators import check_id
 from clientid.sketch.hll import HyperLogLog
 
 if TYPE_CHECKING:
@@ -63,6 +65,11 @@ DEFAULT_RETENTION_MONTHS: Final = 48
 #: Distinct clients a month holds exactly before it falls back to sketches.
 #: Well above Vault's own monthly cap (185 segments of 3,820 records).
 DEFAULT_EXACT_LIMIT_PER_MONTH: Final = 4_000_000
+#: How many months past the newest accepted month (or *now*) a record may
+#: lie before it is refused as clock skew.  A year: a replay that resumes
+#: after a long gap is still accepted, while one record from 2999 cannot
+#: move retention at all.
+DEFAULT_FUTURE_TOLERANCE_MONTHS: Final = 12
 #: Precision of the sketches a month falls back to.
 DEFAULT_LG_K: Final = 14
 #: Vault's label for clients recorded without a mount accessor.
@@ -145,8 +152,15 @@ def _month_start(key: int) -> dt.datetime:
     return dt.datetime(key // 12, key % 12 + 1, 1, tzinfo=dt.UTC)
 
 
+#: The month key of December 9999, the last month a datetime can hold.
+_LAST_KEY: Final = 9999 * 12 + 11
+
+
 def _month_end(key: int) -> dt.datetime:
     """The last whole second of a month (Vault's ``end_time``)."""
+    if key >= _LAST_KEY:
+        # The next month's start, year 10000, is no datetime.
+        return dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
     return _month_start(key + 1) - dt.timedelta(seconds=1)
 
 
@@ -171,6 +185,16 @@ def _check_aware(field: str, value: object) -> dt.datetime:
     return value
 
 
+def _check_utc(field: str, value: object) -> dt.datetime:
+    """An aware datetime converted to UTC, if UTC can hold it."""
+    try:
+        return _check_aware(field, value).astimezone(_UTC)
+    except OverflowError:
+        # 0001-01-01 at +05:00 is in year 0 in UTC, which has no datetime.
+        rule = "must be an instant that UTC can represent (years 1..9999)"
+        raise InvalidModelError(field, value, rule) from None
+
+
 def _check_month_bound(field: str, value: object) -> int:
     if isinstance(value, dt.datetime):
         return _month_key(_check_aware(field, value))
@@ -179,6 +203,28 @@ def _check_month_bound(field: str, value: object) -> int:
     raise InvalidModelError(
         field, value, "must be a date or a timezone-aware datetime"
     )
+
+
+def _check_stored_id(client_id: str) -> None:
+    check_id("client.id", client_id)
+
+
+def _check_record(client: object, at: object) -> dt.datetime:
+    """A record's client checked, and its time in UTC."""
+    if type(client) is not Client:
+        field, rule = "client", "must be a Client"
+        raise InvalidModelError(field, client, rule)
+    return _check_utc("at", at)
+
+
+def _check_optional_non_negative(field: str, value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidModelError(
+            field, value, "must be None or a non-negative integer"
+        )
+    return value
 
 
 def _check_optional_positive(field: str, value: object) -> int | None:
@@ -195,6 +241,7 @@ class _Month:
     """The records of one calendar month."""
 
     __slots__ = (
+        "attributed",
         "created",
         "first_used",
         "index",
@@ -217,8 +264,10 @@ class _Month:
         # union of sets reuses their stored hashes and never touches the
         # strings, which is what makes a report fast.
         self.members: dict[int, set[str]] = {}
-        # Sketch tier: set once the month passed its exact limit.
+        # Sketch tier: set once the month passed its exact limit, with the
+        # filter of clients already attributed to one of them.
         self.sketches: dict[int, HyperLogLog] | None = None
+        self.attributed: AttributedFilter | None = None
 
     def insert(
         self, client_id: str, group: int, created: int, used: int
@@ -252,6 +301,8 @@ class _Month:
         """Raise AssertionError if an invariant of the month is broken."""
         if self.sketches is not None:
             _require(not self.index)
+            _require(self.attributed is not None)
+            cast("AttributedFilter", self.attributed).check()
             return
         size = len(self.index)
         _require(len(self.slot_group) == size)
@@ -269,12 +320,17 @@ class _Month:
     def to_sketches(self, lg_k: int) -> None:
         """Replace the exact tier by one sketch per group."""
         sketches: dict[int, HyperLogLog] = {}
+        # Room for as many clients again before the filter adds a stage.
+        attributed = AttributedFilter(2 * len(self.index))
         for group, members in sorted(self.members.items()):
             if members:
                 sketch = HyperLogLog(lg_k)
                 sketch.update(sorted(members))
                 sketches[group] = sketch
+        for client_id in self.index:
+            attributed.add(client_id)
         self.sketches = sketches
+        self.attributed = attributed
         self.index = {}
         self.slot_group = array("i")
         self.created = array("q")
@@ -282,9 +338,19 @@ class _Month:
         self.members = {}
 
 
-def _add_to_sketch(
-    sketches: dict[int, HyperLogLog], group: int, client_id: str, lg_k: int
+def _add_to_sketches(
+    month: _Month, group: int, client_id: str, lg_k: int
 ) -> None:
+    """Attribute a client of a sketched month, unless it already is."""
+    if not client_id.isascii():
+        _check_stored_id(client_id)
+    # to_sketches() always sets both.
+    attributed = cast("AttributedFilter", month.attributed)
+    if not attributed.add(client_id):
+        # First use in the month wins: the client counts in the group of
+        # its first record, and only there.
+        return
+    sketches = cast("dict[int, HyperLogLog]", month.sketches)
     sketch = sketches.get(group)
     if sketch is None:
         sketch = sketches[group] = HyperLogLog(lg_k)
@@ -398,6 +464,17 @@ class ActivityLog:
             instead, and counts touching it become estimates.  ``None``
             keeps every month exact.
         lg_k: The precision of those sketches.
+        future_tolerance_months: How far, in months, a record may lie past
+            the reference month: the newest month accepted so far, or the
+            month of *now* if later.  A record further ahead (a clock-skewed
+            node writing year 2999) is refused: not stored, counted in
+            :attr:`future_records`, and it neither creates a month nor moves
+            retention, so it cannot make the real months look expired.
+            ``None`` accepts every month.
+        now: The latest plausible time, if the caller knows it (the log
+            has no clock): with it, even the very first record is checked
+            against the tolerance.  Without it, the first record sets the
+            reference month.
 
     Raises:
         InvalidModelError: An argument is out of range.
@@ -406,6 +483,7 @@ class ActivityLog:
     __slots__ = (
         "_discarded",
         "_exact_limit",
+        "_future",
         "_group_numbers",
         "_groups",
         "_last_key",
@@ -415,7 +493,9 @@ class ActivityLog:
         "_mounts",
         "_namespaces",
         "_newest",
+        "_reference",
         "_retention",
+        "_tolerance",
     )
 
     def __init__(
@@ -426,10 +506,23 @@ class ActivityLog:
         mounts: Iterable[AuthMount] = (),
         exact_limit: int | None = DEFAULT_EXACT_LIMIT_PER_MONTH,
         lg_k: int = DEFAULT_LG_K,
+        future_tolerance_months: int | None = (
+            DEFAULT_FUTURE_TOLERANCE_MONTHS
+        ),
+        now: dt.datetime | None = None,
     ) -> None:
         self._retention = _check_optional_positive(
             "retention_months", retention_months
         )
+        self._tolerance = _check_optional_non_negative(
+            "future_tolerance_months", future_tolerance_months
+        )
+        # The month future records are measured from: the newest accepted
+        # month, or now's month if that is later.
+        self._reference: int | None = (
+            None if now is None else _month_key(_check_utc("now", now))
+        )
+        self._future = 0
         self._exact_limit = _check_optional_positive(
             "exact_limit", exact_limit
         )
@@ -515,6 +608,15 @@ class ActivityLog:
         """
         return self._discarded
 
+    @property
+    def future_records(self) -> int:
+        """
+        How many records were refused for lying too far in the future.
+
+        See ``future_tolerance_months``; such records are not stored.
+        """
+        return self._future
+
     def is_exact_month(self, month: dt.date) -> bool:
         """
         Whether the month containing *month* is still held exactly.
@@ -558,8 +660,12 @@ class ActivityLog:
         """
         # The common case (an aware UTC datetime, the month of the previous
         # record, a client already seen) avoids every call it can.
-        if type(at) is not dt.datetime or at.tzinfo is not _UTC:
-            at = _check_aware("at", at).astimezone(_UTC)
+        if (
+            type(at) is not dt.datetime
+            or at.tzinfo is not _UTC
+            or type(client) is not Client
+        ):
+            at = _check_record(client, at)
         delta = at - _EPOCH
         used = (delta.days * 86_400 + delta.seconds) * 1_000_000 + (
             delta.microseconds
@@ -568,7 +674,7 @@ class ActivityLog:
             used
             if token_creation_time is None
             else _micros(
-                _check_aware("token_creation_time", token_creation_time)
+                _check_utc("token_creation_time", token_creation_time)
             )
         )
         key = at.year * 12 + at.month - 1
@@ -577,7 +683,6 @@ class ActivityLog:
         else:
             found = self._month_for(key)
             if found is None:
-                self._discarded += 1
                 return
             month = found
         group_key = (client.namespace_id, client.mount_accessor, client.type)
@@ -586,10 +691,15 @@ class ActivityLog:
             group = self._new_group(client)
         client_id: str = client.id
         if month.sketches is not None:
-            _add_to_sketch(month.sketches, group, client_id, self._lg_k)
+            _add_to_sketches(month, group, client_id, self._lg_k)
             return
         slot = month.index.get(client_id)
         if slot is None:
+            if not client_id.isascii():
+                # A Client built with attrs' validators disabled can still
+                # hold a lone surrogate, which no sketch can hash: refuse it
+                # before anything is stored.
+                _check_stored_id(client_id)
             size = month.insert(client_id, group, created, used)
             if self._exact_limit is not None and size > self._exact_limit:
                 month.to_sketches(self._lg_k)
@@ -644,6 +754,17 @@ class ActivityLog:
             self.record(client, at, token_creation_time=created)
 
     def _month_for(self, key: int) -> _Month | None:
+        """The month to store a record in; ``None`` (counted) if none."""
+        reference = self._reference
+        if (
+            self._tolerance is not None
+            and reference is not None
+            and key > reference + self._tolerance
+        ):
+            self._future += 1
+            return None
+        if reference is None or key > reference:
+            self._reference = key
         retention = self._retention
         if self._newest is None or key > self._newest:
             self._newest = key
@@ -651,6 +772,7 @@ class ActivityLog:
                 for old in [k for k in self._months if k < key - retention]:
                     del self._months[old]
         elif retention is not None and key < self._newest - retention:
+            self._discarded += 1
             return None
         month = self._months.get(key)
         if month is None:
@@ -940,7 +1062,9 @@ class ActivityLog:
         A sketch with a larger lg_k than the log's is down-sampled to the
         log's; one with a smaller lg_k keeps it, and so do the unions it
         enters.  An empty sketch records nothing.  A sketch for a month
-        outside retention is discarded and counts as one discarded record.
+        outside retention is discarded and counts as one discarded record;
+        one too far in the future (see ``future_tolerance_months``) is
+        refused and counts in :attr:`future_records`.
 
         Args:
             month: Any instant (timezone-aware) or date in the month.
@@ -978,7 +1102,6 @@ class ActivityLog:
             return
         stored_month = self._month_for(key)
         if stored_month is None:
-            self._discarded += 1
             return
         if stored_month.sketches is None:
             stored_month.to_sketches(self._lg_k)

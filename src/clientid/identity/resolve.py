@@ -14,18 +14,18 @@ from typing import TYPE_CHECKING, Final
 from clientid.errors import InvalidModelError
 from clientid.model import hashing as _hashing
 from clientid.model.ids import ClientId, ClientType, NamespaceId
-from clientid.model.records import Client
+from clientid.model.records import (
+    AcmeIdentifier,
+    AcmeOrder,
+    Client,
+    SecretSyncAssociation,
+    Token,
+)
 from clientid.model.text import GO_WHITESPACE, go_lower
+from clientid.model.validators import check_text, check_text_items
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-
-    from clientid.model.records import (
-        AcmeIdentifier,
-        AcmeOrder,
-        SecretSyncAssociation,
-        Token,
-    )
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -51,15 +51,10 @@ DEFAULT_POLICY: Final = "default"
 WRAPPING_POLICIES: Final = frozenset({"response-wrapping", "control-group"})
 
 
-def _reject_single_string(field: str, value: object) -> None:
-    # A str is an Iterable[str] to mypy, but hashing its characters as
-    # policies or identifiers is always a caller's mistake.
-    if isinstance(value, str):
-        raise InvalidModelError(
-            field,
-            value,
-            rule="must be an iterable of strings, not a single string",
-        )
+def _require_instance(field: str, value: object, kind: type) -> None:
+    if not isinstance(value, kind):
+        rule = f"must be a {kind.__name__}"
+        raise InvalidModelError(field, value, rule)
 
 
 def sanitize_policies(
@@ -86,8 +81,8 @@ def sanitize_policies(
 
     See: https://developer.hashicorp.com/vault/docs/concepts/policies
     """
-    _reject_single_string("policies", policies)
-    cleaned = [go_lower(policy.strip(GO_WHITESPACE)) for policy in policies]
+    items = check_text_items("policies", policies)
+    cleaned = [go_lower(policy.strip(GO_WHITESPACE)) for policy in items]
     # "If root is present the result is exactly ["root"]", even when the
     # caller asked not to add default.
     if ROOT_POLICY in cleaned:
@@ -123,8 +118,10 @@ def non_entity_client_id(
 
     See: https://developer.hashicorp.com/vault/docs/concepts/client-count
     """
-    _reject_single_string("policies", policies)
-    return _hashing.non_entity_client_id(policies, namespace_id)
+    items = check_text_items("policies", policies)
+    return _hashing.non_entity_client_id(
+        items, check_text("namespace_id", namespace_id)
+    )
 
 
 def acme_client_id(identifiers: Iterable[AcmeIdentifier]) -> ClientId:
@@ -146,7 +143,15 @@ def acme_client_id(identifiers: Iterable[AcmeIdentifier]) -> ClientId:
 
     See: https://developer.hashicorp.com/vault/docs/concepts/client-count
     """
-    strings = [f"{ident.type}/{ident.value}" for ident in identifiers]
+    given: object = identifiers
+    if isinstance(given, (str, bytes)) or not hasattr(given, "__iter__"):
+        field, rule = "identifiers", "must be an iterable of AcmeIdentifier"
+        raise InvalidModelError(field, given, rule)
+    items = tuple(identifiers)
+    if not all(isinstance(ident, AcmeIdentifier) for ident in items):
+        field, rule = "identifiers", "must be an iterable of AcmeIdentifier"
+        raise InvalidModelError(field, items, rule)
+    strings = [f"{ident.type}/{ident.value}" for ident in items]
     if not strings:
         raise InvalidModelError(
             field="identifiers",
@@ -177,6 +182,7 @@ def secret_sync_client_id(association: SecretSyncAssociation) -> ClientId:
 
     See: https://developer.hashicorp.com/vault/docs/concepts/client-count
     """
+    _require_instance("association", association, SecretSyncAssociation)
     return _hashing.secret_sync_client_id_from_fields(
         association.namespace_id,
         association.mount_path,
@@ -236,6 +242,7 @@ def client_for_token(token: Token) -> Client | None:
 
     See: https://developer.hashicorp.com/vault/docs/concepts/client-count
     """
+    _require_instance("token", token, Token)
     # "Root tokens are excluded even if they carry an entity ID", and so are
     # wrapping tokens: the checks come before the entity.
     if not is_billable_token(token):
@@ -264,6 +271,7 @@ def client_for_acme_order(order: AcmeOrder) -> Client:
 
     See: https://developer.hashicorp.com/vault/docs/concepts/client-count
     """
+    _require_instance("order", order, AcmeOrder)
     return Client(
         id=acme_client_id(order.identifiers),
         type=ClientType.ACME,
@@ -281,6 +289,7 @@ def client_for_secret_sync(association: SecretSyncAssociation) -> Client:
 
     See: https://developer.hashicorp.com/vault/docs/concepts/client-count
     """
+    _require_instance("association", association, SecretSyncAssociation)
     return Client(
         id=secret_sync_client_id(association),
         type=ClientType.SECRET_SYNC,

@@ -192,7 +192,9 @@ class ExportReader:
     Args:
         lenient: Return malformed records through :attr:`rejected` instead
             of raising :class:`~clientid.errors.MalformedRecordError`.
-        period_start: Start of the exported period, if known.
+        period_start: Start of the exported period, if known: a
+            timezone-aware datetime (a date or a string is refused with
+            :class:`~clientid.errors.InvalidModelError`).
 
     See: https://developer.hashicorp.com/vault/api-docs/system/internal-counters#activity-export
     """
@@ -211,6 +213,15 @@ class ExportReader:
         lenient: bool = False,
         period_start: dt.datetime | None = None,
     ) -> None:
+        given: object = period_start
+        if given is not None and not isinstance(given, dt.datetime):
+            # A date or a "YYYY-MM" string names no instant and no zone;
+            # guessing one would shift events across a month boundary.
+            raise InvalidModelError(
+                field="period_start",
+                value=given,
+                rule="must be a timezone-aware datetime",
+            )
         if period_start is not None and period_start.utcoffset() is None:
             raise InvalidModelError(
                 field="period_start",

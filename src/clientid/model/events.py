@@ -12,7 +12,22 @@ from typing import final
 
 import attrs
 
+from clientid.errors import InvalidModelError
 from clientid.model.records import Client
+from clientid.model.validators import (
+    aware_datetime,
+    boolean,
+    optional_aware_datetime,
+    optional_id_string,
+)
+
+
+def _client(
+    _: object, attribute: attrs.Attribute[Client], value: object
+) -> None:
+    if not isinstance(value, Client):
+        raise InvalidModelError(attribute.name, value, "must be a Client")
+
 
 __all__ = ["ClientEvent"]
 
@@ -38,8 +53,12 @@ class ClientEvent:
             records).
     """
 
-    client: Client
-    at: dt.datetime
-    token_creation_time: dt.datetime | None = None
-    approximate: bool = False
-    request_id: str | None = None
+    client: Client = attrs.field(validator=_client)
+    at: dt.datetime = attrs.field(validator=aware_datetime)
+    token_creation_time: dt.datetime | None = attrs.field(
+        default=None, validator=optional_aware_datetime
+    )
+    approximate: bool = attrs.field(default=False, validator=boolean)
+    request_id: str | None = attrs.field(
+        default=None, validator=optional_id_string
+    )

@@ -38,6 +38,7 @@ __all__ = [
     "datasketches_hash",
     "datasketches_hash128",
     "derived_uuid",
+    "filter_hash128",
     "implicit_entity",
     "implicit_entity_id",
     "implicit_entity_name",
@@ -275,3 +276,23 @@ def datasketches_hash128(client_id: str) -> int:
 #: whose ``isascii()`` is true: mmh3 5.3 crashes the interpreter when handed
 #: a ``str`` with a lone surrogate.
 murmur3_x64_128_ascii: Final = mmh3.hash128
+
+
+#: The MurmurHash3 seed of the activity log's attributed-client filter.
+#: It differs from :data:`DATASKETCHES_SEED` so that the filter's false
+#: positives are independent of the sketch registers.  Internal state only:
+#: it never leaves the process, so it may change between releases.
+FILTER_SEED: Final = 0x5EED
+
+
+def filter_hash128(client_id: str) -> int:
+    """
+    Hash a client ID for the activity log's attributed-client filter.
+
+    Returns:
+        An unsigned 128-bit MurmurHash3 of the ID's UTF-8 bytes.
+
+    Raises:
+        UnicodeEncodeError: The string holds a lone surrogate.
+    """
+    return mmh3.hash128(_utf8(client_id), FILTER_SEED)

@@ -27,11 +27,19 @@ from clientid.model.ids import (
 )
 from clientid.model.validators import (
     aware_datetime,
+    boolean,
+    check_optional_id,
+    enum_member,
+    id_strings,
+    instances_of,
+    metadata_pairs,
+    mount_path,
+    namespace_path,
     no_empty_strings,
     non_empty,
     optional_aware_datetime,
     optional_non_empty,
-    sorted_unique_pairs,
+    strings,
 )
 
 if TYPE_CHECKING:
@@ -74,29 +82,6 @@ def freeze_metadata(mapping: Mapping[str, str]) -> Metadata:
     return tuple(sorted(mapping.items()))
 
 
-def _canonical_namespace_path(
-    instance: Namespace, attribute: attrs.Attribute[Any], value: str
-) -> None:
-    if instance.id == ROOT_NAMESPACE_ID:
-        if value != "":
-            raise InvalidModelError(
-                attribute.name, value, "of the root namespace must be ''"
-            )
-        return
-    if (
-        not value
-        or not value.endswith("/")
-        or value.startswith("/")
-        or "//" in value
-    ):
-        raise InvalidModelError(
-            attribute.name,
-            value,
-            "must be a canonical namespace path: non-empty, no leading '/',"
-            " no empty segment, ending in '/'",
-        )
-
-
 def _namespace_parent(
     instance: Namespace,
     attribute: attrs.Attribute[Any],
@@ -107,11 +92,11 @@ def _namespace_parent(
             raise InvalidModelError(
                 attribute.name, value, "of the root namespace must be None"
             )
-    elif not value:
+    elif value is None:
         raise InvalidModelError(
             attribute.name, value, "must name the parent of a child namespace"
         )
-    elif value == instance.id:
+    elif check_optional_id(attribute.name, value) == instance.id:
         raise InvalidModelError(
             attribute.name, value, "must differ from the namespace's own id"
         )
@@ -131,7 +116,7 @@ class Namespace:
     """
 
     id: NamespaceId = attrs.field(validator=non_empty)
-    path: str = attrs.field(validator=_canonical_namespace_path)
+    path: str = attrs.field(validator=namespace_path)
     parent_id: NamespaceId | None = attrs.field(validator=_namespace_parent)
 
     @classmethod
@@ -161,17 +146,6 @@ class Namespace:
         return self.path.startswith(other.path)
 
 
-def _mount_path(
-    _: object, attribute: attrs.Attribute[Any], value: str
-) -> None:
-    if not value or not value.endswith("/") or value.startswith("/"):
-        raise InvalidModelError(
-            attribute.name,
-            value,
-            "must be a mount path relative to its namespace, ending in '/'",
-        )
-
-
 @final
 @attrs.frozen(kw_only=True)
 class AuthMount:
@@ -185,11 +159,11 @@ class AuthMount:
 
     accessor: MountAccessor = attrs.field(validator=non_empty)
     type: str = attrs.field(validator=non_empty)
-    path: str = attrs.field(validator=_mount_path)
+    path: str = attrs.field(validator=mount_path)
     namespace_id: NamespaceId = attrs.field(
         default=ROOT_NAMESPACE_ID, validator=non_empty
     )
-    local: bool = False
+    local: bool = attrs.field(default=False, validator=boolean)
 
 
 @final
@@ -210,9 +184,11 @@ class Entity:
     policies: tuple[str, ...] = attrs.field(
         default=(), validator=no_empty_strings
     )
-    metadata: Metadata = attrs.field(default=(), validator=sorted_unique_pairs)
-    disabled: bool = False
-    merged_entity_ids: tuple[EntityId, ...] = ()
+    metadata: Metadata = attrs.field(default=(), validator=metadata_pairs)
+    disabled: bool = attrs.field(default=False, validator=boolean)
+    merged_entity_ids: tuple[EntityId, ...] = attrs.field(
+        default=(), validator=id_strings
+    )
 
 
 @final
@@ -233,12 +209,14 @@ class EntityAlias:
     namespace_id: NamespaceId = attrs.field(
         default=ROOT_NAMESPACE_ID, validator=non_empty
     )
-    metadata: Metadata = attrs.field(default=(), validator=sorted_unique_pairs)
+    metadata: Metadata = attrs.field(default=(), validator=metadata_pairs)
     custom_metadata: Metadata = attrs.field(
-        default=(), validator=sorted_unique_pairs
+        default=(), validator=metadata_pairs
     )
-    local: bool = False
-    merged_from_canonical_ids: tuple[EntityId, ...] = ()
+    local: bool = attrs.field(default=False, validator=boolean)
+    merged_from_canonical_ids: tuple[EntityId, ...] = attrs.field(
+        default=(), validator=id_strings
+    )
 
 
 @final
@@ -268,13 +246,19 @@ class Group:
     namespace_id: NamespaceId = attrs.field(
         default=ROOT_NAMESPACE_ID, validator=non_empty
     )
-    type: GroupType = GroupType.INTERNAL
+    type: GroupType = attrs.field(
+        default=GroupType.INTERNAL, validator=enum_member(GroupType)
+    )
     policies: tuple[str, ...] = attrs.field(
         default=(), validator=no_empty_strings
     )
-    member_entity_ids: tuple[EntityId, ...] = ()
-    parent_group_ids: tuple[GroupId, ...] = ()
-    metadata: Metadata = attrs.field(default=(), validator=sorted_unique_pairs)
+    member_entity_ids: tuple[EntityId, ...] = attrs.field(
+        default=(), validator=id_strings
+    )
+    parent_group_ids: tuple[GroupId, ...] = attrs.field(
+        default=(), validator=id_strings
+    )
+    metadata: Metadata = attrs.field(default=(), validator=metadata_pairs)
 
 
 @final
@@ -319,15 +303,17 @@ class Token:
     namespace_id: NamespaceId = attrs.field(
         default=ROOT_NAMESPACE_ID, validator=non_empty
     )
-    policies: tuple[str, ...] = ()
+    policies: tuple[str, ...] = attrs.field(default=(), validator=strings)
     entity_id: EntityId | None = attrs.field(
         default=None, validator=optional_non_empty
     )
-    type: TokenType = TokenType.SERVICE
+    type: TokenType = attrs.field(
+        default=TokenType.SERVICE, validator=enum_member(TokenType)
+    )
     accessor: str | None = attrs.field(
         default=None, validator=optional_non_empty
     )
-    orphan: bool = True
+    orphan: bool = attrs.field(default=True, validator=boolean)
     mount_accessor: MountAccessor | None = attrs.field(
         default=None, validator=optional_non_empty
     )
@@ -335,7 +321,7 @@ class Token:
     creation_time: dt.datetime | None = attrs.field(
         default=None, validator=optional_aware_datetime
     )
-    ignore_for_billing: bool = False
+    ignore_for_billing: bool = attrs.field(default=False, validator=boolean)
 
 
 #: Values of a token role's ``token_type``.
@@ -345,9 +331,9 @@ TOKEN_ROLE_TYPES: Final = frozenset(
 
 
 def _token_role_type(
-    _: object, attribute: attrs.Attribute[Any], value: str
+    _: object, attribute: attrs.Attribute[Any], value: object
 ) -> None:
-    if value not in TOKEN_ROLE_TYPES:
+    if not isinstance(value, str) or value not in TOKEN_ROLE_TYPES:
         raise InvalidModelError(
             attribute.name, value, f"must be one of {sorted(TOKEN_ROLE_TYPES)}"
         )
@@ -367,16 +353,28 @@ class TokenRole:
     namespace_id: NamespaceId = attrs.field(
         default=ROOT_NAMESPACE_ID, validator=non_empty
     )
-    orphan: bool = False
-    allowed_policies: tuple[str, ...] = ()
-    disallowed_policies: tuple[str, ...] = ()
-    allowed_policies_glob: tuple[str, ...] = ()
-    disallowed_policies_glob: tuple[str, ...] = ()
+    orphan: bool = attrs.field(default=False, validator=boolean)
+    allowed_policies: tuple[str, ...] = attrs.field(
+        default=(), validator=strings
+    )
+    disallowed_policies: tuple[str, ...] = attrs.field(
+        default=(), validator=strings
+    )
+    allowed_policies_glob: tuple[str, ...] = attrs.field(
+        default=(), validator=strings
+    )
+    disallowed_policies_glob: tuple[str, ...] = attrs.field(
+        default=(), validator=strings
+    )
     token_type: str = attrs.field(
         default="default-service", validator=_token_role_type
     )
-    token_no_default_policy: bool = False
-    allowed_entity_aliases: tuple[str, ...] = ()
+    token_no_default_policy: bool = attrs.field(
+        default=False, validator=boolean
+    )
+    allowed_entity_aliases: tuple[str, ...] = attrs.field(
+        default=(), validator=strings
+    )
 
 
 def _deleted_not_before_created(
@@ -408,7 +406,7 @@ class SecretSyncAssociation:
         default=ROOT_NAMESPACE_ID, validator=non_empty
     )
     mount_accessor: MountAccessor = attrs.field(validator=non_empty)
-    mount_path: str = attrs.field(validator=_mount_path)
+    mount_path: str = attrs.field(validator=mount_path)
     secret_path: str = attrs.field(validator=non_empty)
     destination: str = attrs.field(validator=non_empty)
     created_at: dt.datetime = attrs.field(validator=aware_datetime)
@@ -421,8 +419,10 @@ class SecretSyncAssociation:
 ACME_IDENTIFIER_TYPES: Final = frozenset({"dns", "ip"})
 
 
-def _acme_type(_: object, attribute: attrs.Attribute[Any], value: str) -> None:
-    if value not in ACME_IDENTIFIER_TYPES:
+def _acme_type(
+    _: object, attribute: attrs.Attribute[Any], value: object
+) -> None:
+    if not isinstance(value, str) or value not in ACME_IDENTIFIER_TYPES:
         raise InvalidModelError(
             attribute.name,
             value,
@@ -461,7 +461,7 @@ class AcmeOrder:
     """
 
     identifiers: tuple[AcmeIdentifier, ...] = attrs.field(
-        validator=_non_empty_tuple
+        validator=[instances_of(AcmeIdentifier), _non_empty_tuple]
     )
     namespace_id: NamespaceId = attrs.field(
         default=ROOT_NAMESPACE_ID, validator=non_empty
@@ -482,7 +482,7 @@ class Client:
     """
 
     id: ClientId = attrs.field(validator=non_empty)
-    type: ClientType
+    type: ClientType = attrs.field(validator=enum_member(ClientType))
     namespace_id: NamespaceId = attrs.field(
         default=ROOT_NAMESPACE_ID, validator=non_empty
     )
