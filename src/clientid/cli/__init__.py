@@ -17,6 +17,7 @@ May import: everything in clientid; nothing imports it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import sys
@@ -494,7 +495,12 @@ def main(
     err = sys.stderr if stderr is None else stderr
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        # argparse writes its usage errors and help to sys.stdout/stderr.
+        with (
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
     run: Callable[[argparse.Namespace, IO[str], IO[str]], int] = args.run

@@ -9,8 +9,6 @@ import io
 import json
 from typing import TYPE_CHECKING, Final
 
-from clientid import serde
-
 if TYPE_CHECKING:
     from clientid.activity.report import (
         ActivityReport,
@@ -36,6 +34,9 @@ _COLUMNS: Final = (
 def render(report: ActivityReport, output_format: str) -> str:
     """Return the report in one of :data:`FORMATS`."""
     if output_format == "json":
+        # cattrs loads only when JSON is asked for.
+        from clientid import serde  # noqa: PLC0415
+
         return json.dumps(serde.to_dict(report), indent=2) + "\n"
     if output_format == "vault":
         return json.dumps(report.to_vault_response(), indent=2) + "\n"
