@@ -69,8 +69,14 @@ def clientid(monkeypatch, tmp_path):
     result (the files it wrote stay).
     """
 
-    def run(*args: str | Path, stdin: bytes | None = None) -> Result:
+    def run(
+        *args: str | Path, stdin: bytes | None = None, e2e: bool = True
+    ) -> Result:
         argv = [str(arg) for arg in args]
+        if not e2e:
+            # Set-up runs and repeated variants: in process only.
+            monkeypatch.chdir(tmp_path)
+            return _in_process(argv, stdin, monkeypatch)
         before = _files(tmp_path)
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
         done = subprocess.run(
@@ -104,7 +110,7 @@ def _json(result: Result) -> Any:
 
 
 @pytest.fixture(scope="module")
-def whole(tmp_path_factory) -> Any:
+def whole() -> Any:
     """The JSON report of the sample, read in one run."""
     out, err = io.StringIO(), io.StringIO()
     code = cli.main(
@@ -218,7 +224,7 @@ class TestMalformedLines:
     @pytest.fixture
     def torn(self, tmp_path):
         path = tmp_path / "audit.log"
-        body = LINES[:10] + [b"{not json\n", b"[1, 2]\n"] + LINES[10:]
+        body = [*LINES[:10], b"{not json\n", b"[1, 2]\n", *LINES[10:]]
         # The live file's last line, torn mid-write (a copy of an entry).
         path.write_bytes(b"".join(body) + LINES[5][:40])
         return path
@@ -288,7 +294,15 @@ class TestOptions:
         self, clientid, start, end, whole
     ):
         result = clientid(
-            "count", "--format", "json", "--from", start, "--to", end, SAMPLE
+            "count",
+            "--format",
+            "json",
+            "--from",
+            start,
+            "--to",
+            end,
+            SAMPLE,
+            e2e=start.isdigit(),
         )
 
         report = _json(result)
@@ -302,7 +316,13 @@ class TestOptions:
     def test_a_namespace_by_path_scopes_the_report(self, clientid):
         report = _json(
             clientid(
-                "count", "--format", "json", "--namespace", "team-a", SAMPLE
+                "count",
+                "--format",
+                "json",
+                "--namespace",
+                "team-a",
+                SAMPLE,
+                e2e=False,
             )
         )
 
@@ -322,7 +342,9 @@ class TestOptions:
             )
         )
 
-        assert re.search(rf"^range +distinct +.* {distinct}$", table, re.M)
+        assert re.search(
+            rf"^range +distinct +.* {distinct}$", table, re.MULTILINE
+        )
         assert {"by_namespace", "months", "total"} <= set(vault)
         assert (
             vault["total"]["clients"] == whole[0]["total"]["clients"]["value"]
@@ -373,6 +395,7 @@ class TestState:
         state = tmp_path / "clients.state"
 
         clientid("count", "--state", state, "--format", "json", first)
+        assert state.exists()
         result = clientid(
             "count", "--state", state, "--format", "json", second
         )
@@ -382,9 +405,9 @@ class TestState:
         assert result.err == whole[1]
         assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
 
-    def test_a_state_alone_reports_again(self, clientid, tmp_path, whole):
+    def test_a_state_alone_reports_again(self, clientid, tmp_path):
         state = tmp_path / "clients.state"
-        clientid("count", "--state", state, SAMPLE)
+        clientid("count", "--state", state, SAMPLE, e2e=False)
 
         result = clientid(
             "export", "--state", state, "--format", "json", tmp_path / "e"
@@ -406,11 +429,13 @@ class TestState:
         self, clientid, tmp_path, damage, message
     ):
         state = tmp_path / "clients.state"
-        clientid("count", "--state", state, SAMPLE)
+        clientid("count", "--state", state, SAMPLE, e2e=False)
         broken = damage(state.read_bytes())
         state.write_bytes(broken)
 
-        result = clientid("count", "--state", state, SAMPLE)
+        result = clientid(
+            "count", "--state", state, SAMPLE, e2e=message == "corrupt"
+        )
 
         assert result.code == 1
         assert message in result.err
@@ -428,7 +453,7 @@ class TestState:
         state = tmp_path / "clients.state"
         state.write_bytes(header + body)
 
-        result = clientid("count", "--state", state, SAMPLE)
+        result = clientid("count", "--state", state, SAMPLE, e2e=False)
 
         assert result.code == 1
         assert "activity log header must be" in result.err
@@ -439,7 +464,7 @@ class TestExport:
     export FILE...: Vault activity exports, JSON lines or CSV.
     """
 
-    def test_json_and_csv_exports_count_alike(self, clientid, tmp_path):
+    def test_json_and_csv_exports_count_alike(self, clientid):
         reports = [
             _json(clientid("export", "--format", "json", EXPORTS / name))
             for name in ("aug_oct.json", "aug_oct.csv")
@@ -491,7 +516,7 @@ class TestChart:
     def test_a_chart_of_a_state_marks_estimates(self, clientid, tmp_path):
         pytest.importorskip("matplotlib")
         state = tmp_path / "clients.state"
-        clientid("count", "--state", state, SAMPLE)
+        clientid("count", "--state", state, SAMPLE, e2e=False)
         out = tmp_path / "months.png"
 
         result = clientid("chart", "--state", state, "--out", out)
@@ -507,7 +532,9 @@ class TestChart:
 
     def test_an_unwritable_chart_is_an_input_error(self, clientid, tmp_path):
         pytest.importorskip("matplotlib")
-        result = clientid("chart", "--out", tmp_path / "no" / "x.png", SAMPLE)
+        result = clientid(
+            "chart", "--out", tmp_path / "no" / "x.png", SAMPLE, e2e=False
+        )
 
         assert result.code == 1
         assert "cannot write the chart" in result.err

@@ -22,7 +22,7 @@ import csv
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Final, TypeAlias
+from typing import IO, TYPE_CHECKING, Final, TypeAlias, cast
 
 from clientid.activity.log import ActivityLog
 from clientid.cli._progress import Progress
@@ -361,30 +361,25 @@ def _csv_records(
     lines: Iterator[tuple[int, bytes, str | None]],
 ) -> Iterator[tuple[Item, Mapping[str, object] | None]]:
     numbers: list[int] = []
+    errors: list[Item] = []
 
     def texts() -> Iterator[str]:
         for number, text, error in _chain(header, lines):
-            if error is not None:
-                numbers.append(number)
-                continue
             numbers.append(number)
+            if error is not None:
+                errors.append(Item(name, number, None, error))
+                continue
             yield text.decode("utf-8", errors="replace")
 
     for row in csv.DictReader(texts()):
-        number = numbers[-1] if numbers else 0
+        yield from ((error, None) for error in errors)
+        errors.clear()
         if None in row or None in row.values():
-            yield (
-                Item(
-                    name,
-                    number,
-                    None,
-                    "CSV row has the wrong number of"
-                    " fields (torn or truncated?)",
-                ),
-                None,
-            )
+            reason = "CSV row has the wrong number of fields (torn?)"
+            yield Item(name, numbers[-1], None, reason), None
             continue
-        yield Item(name, number, row, None), row
+        yield Item(name, numbers[-1], row, None), row
+    yield from ((error, None) for error in errors)
 
 
 def _run_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -404,8 +399,8 @@ def _run_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                         item, f"{exc.field} {exc.reason}, got {exc.value!r}"
                     )
                     continue
-                if event is not None:
-                    run.record(event)
+                # A strict reader returns an event or raises.
+                run.record(cast("ClientEvent", event))
     run.progress.finish()
     print(f"counted {reader.counted:,} export records", file=err)
     return run.finish(out)

@@ -33,6 +33,19 @@ _TIME: Final = re.compile(
 _NO_TIME: Final = (-(1 << 62), 0)
 
 
+def _stream_errors() -> tuple[type[Exception], ...]:
+    # gzip raises OSError or EOFError, zlib its error, zstandard ZstdError.
+    errors: tuple[type[Exception], ...] = (OSError, EOFError, zlib.error)
+    try:
+        import zstandard  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - zstandard is in the test env
+        return errors
+    return (*errors, zstandard.ZstdError)
+
+
+_STREAM_ERRORS: Final = _stream_errors()
+
+
 def _json_loads() -> Callable[[bytes], object]:
     try:
         import orjson  # noqa: PLC0415
@@ -208,14 +221,9 @@ def raw_lines(
                 text = text[len(encoded_prefix) :]
             if text.strip():
                 yield number, text, None
-    except Exception as exc:
-        # A truncated or corrupt compressed stream (gzip raises OSError or
-        # EOFError, zlib its error, zstandard ZstdError): what was read
-        # counts, and the rest is reported as one malformed line.
-        if not isinstance(exc, (OSError, EOFError, zlib.error)) and (
-            type(exc).__name__ != "ZstdError"
-        ):
-            raise
+    except _STREAM_ERRORS as exc:
+        # A truncated or corrupt compressed stream: what was read counts,
+        # and the rest is reported as one malformed line.
         yield (
             number + 1,
             b"",

@@ -939,8 +939,7 @@ class AuditLogReader:
             TypeError,
             ValueError,
         ) as exc:
-            if isinstance(exc, DecodeError):
-                raise
+            # Nothing above raises DecodeError, so every error is wrapped.
             msg = f"audit reader image must hold a reader's state ({exc!r})"
             raise DecodeError([msg]) from exc
         return reader
