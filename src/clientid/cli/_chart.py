@@ -69,7 +69,13 @@ def draw(report: ActivityReport, out: Path) -> None:
     axes.set_ylabel("clients")
     scope = report.namespace_id
     axes.set_title(f"Vault clients per month (namespace {scope} and below)")
-    axes.legend(loc="upper left", fontsize=8)
+    axes.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.08),
+        ncol=5,
+        fontsize=8,
+        frameon=False,
+    )
     figure.tight_layout()
     try:
         figure.savefig(out, format="png", metadata={"Software": None})
