@@ -180,6 +180,27 @@ class TestActivityLogImage:
         with pytest.raises(DecodeError, match="consistent log"):
             ActivityLog.from_bytes(frame(b"CIDA", 1, document))
 
+    def test_a_sketch_that_is_no_sketch_is_refused(self):
+        from clientid.model.framing import frame, unframe  # noqa: PLC0415
+
+        log = ActivityLog(exact_limit=1)
+        for name in ("a", "b"):
+            log.record(
+                Client(
+                    id=ClientId(name),
+                    type=ClientType.ENTITY,
+                    namespace_id=NamespaceId("root"),
+                ),
+                dt.datetime(2025, 3, 1, tzinfo=UTC),
+            )
+        document: Any = unframe(log.to_bytes(), b"CIDA", 1, "log")
+        document["months"][0][1]["sketches"][0][1] = "AAAA"
+
+        with pytest.raises(DecodeError) as info:
+            ActivityLog.from_bytes(frame(b"CIDA", 1, document))
+
+        assert "consistent log" not in str(info.value)
+
     def test_a_wrongly_typed_field_is_refused(self):
         from clientid.model.framing import frame, unframe  # noqa: PLC0415
 
@@ -386,6 +407,15 @@ class TestAuditReaderImage:
         [namespace] = report.by_namespace
         assert namespace.namespace_path == "team-a/"
         assert namespace.mounts[0].mount_path == "auth/userpass/"
+
+    def test_origins_without_an_issue_time_survive(self):
+        from clientid.model.framing import frame, unframe  # noqa: PLC0415
+
+        document: Any = unframe(AuditLogReader().to_bytes(), b"CIDR", 1, "r")
+        document["origins"] = [["acc", "ns1", None, None]]
+        image = frame(b"CIDR", 1, document)
+
+        assert AuditLogReader.from_bytes(image).to_bytes() == image
 
     def test_the_limits_travel_with_the_image(self):
         reader = AuditLogReader(dedup_limit=3, join_limit=5)

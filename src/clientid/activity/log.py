@@ -221,10 +221,13 @@ def _parse_bound(field: str, value: object) -> dt.date:
 
 
 def _check_month_bound(field: str, value: object) -> int:
-    moment = _parse_bound(field, value)
-    if isinstance(moment, dt.datetime):
-        return _month_key(moment)
-    return _date_month_key(moment)
+    if isinstance(value, dt.datetime):
+        return _month_key(_check_aware(field, value))
+    if isinstance(value, dt.date):
+        return _date_month_key(value)
+    raise InvalidModelError(
+        field, value, "must be a date or a timezone-aware datetime"
+    )
 
 
 def _check_optional_positive(field: str, value: object) -> int | None:
