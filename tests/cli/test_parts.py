@@ -361,3 +361,71 @@ def test_python_dash_m_runs_main(monkeypatch, capsys):
 
     assert info.value.code == 0
     assert "distinct" in capsys.readouterr().out
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, _text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_output_pipe_is_exit_status_1_without_traceback():
+    """
+    ``clientid count ... | head`` whose reader left early ends quietly.
+    """
+    err = io.StringIO()
+
+    code = cli.main(["count", str(SAMPLE)], stdout=_ClosedPipe(), stderr=err)
+
+    assert code == 1
+    assert "Traceback" not in err.getvalue()
+
+
+def test_a_closed_standard_output_ends_quietly(tmp_path):
+    """
+    The real entry point, its standard output closed before it writes.
+    """
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clientid", "count", str(SAMPLE)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert process.stdout is not None
+    process.stdout.close()
+
+    _out, err = process.communicate(timeout=120)
+
+    assert process.returncode == 1
+    assert b"Traceback" not in err
+
+
+def test_a_closed_stdout_is_pointed_at_the_null_device(tmp_path, monkeypatch):
+    """
+    When standard output itself broke, it is redirected so that Python's
+    flush at exit finds nowhere to fail.
+    """
+    target = (tmp_path / "stdout").open("w", encoding="utf-8")
+
+    class _Broken(io.TextIOWrapper):
+        def write(self, _text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    broken = _Broken(target.buffer, encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", broken)
+
+    code = cli.main(["count", str(SAMPLE)], stderr=io.StringIO())
+
+    monkeypatch.undo()
+    assert code == 1
+    # The file descriptor now writes to the null device, not the file.
+    import os  # noqa: PLC0415
+
+    os.write(target.fileno(), b"lost")
+    assert (tmp_path / "stdout").read_bytes() == b""
+    broken.detach()
+    target.close()

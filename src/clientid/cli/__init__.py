@@ -9,7 +9,8 @@ Vault's own response; ``chart`` draws the months.  Each subcommand is one
 
 Exit status: 0 when the report was made, 1 when the input could not be
 used (``--strict`` and a malformed line, an unreadable file, a refused
-state file, a missing optional package), 2 for usage errors.
+state file, a missing optional package) or the output was closed early,
+2 for usage errors.
 
 May import: everything in clientid; nothing imports it.
 """
@@ -20,6 +21,7 @@ import argparse
 import contextlib
 import csv
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final, TypeAlias, cast
@@ -498,9 +500,28 @@ def main(
             args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    return _run_reporting_errors(parser, args, out, err)
+
+
+def _run_reporting_errors(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    out: IO[str],
+    err: IO[str],
+) -> int:
+    """Run the subcommand; turn every expected failure into a status."""
     run: Callable[[argparse.Namespace, IO[str], IO[str]], int] = args.run
     try:
-        return run(args, out, err)
+        code = run(args, out, err)
+        out.flush()
+    except BrokenPipeError:
+        # The reader of a pipe (``| head``) went away; Python would print a
+        # traceback when it flushes standard output at exit, so point it at
+        # the null device first.
+        if out is sys.stdout:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, sys.stdout.fileno())
+        return 1
     except UsageError as exc:
         parser.print_usage(err)
         print(f"clientid: error: {exc}", file=err)
@@ -518,3 +539,4 @@ def main(
     except KeyboardInterrupt:
         print("clientid: interrupted; state file not written", file=err)
         return 130
+    return code
