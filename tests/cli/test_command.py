@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from clientid import cli
+from clientid.cli import _state
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "data" / "sample-audit-log.jsonl"
@@ -405,16 +406,41 @@ class TestState:
         assert result.err == whole[1]
         assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
 
-    def test_a_state_alone_reports_again(self, clientid, tmp_path):
+    def test_exports_add_to_an_audit_state_and_keep_its_reader(
+        self, clientid, tmp_path, whole
+    ):
         state = tmp_path / "clients.state"
         clientid("count", "--state", state, SAMPLE, e2e=False)
+        reader_before = _state.load_state(state)
 
         result = clientid(
-            "export", "--state", state, "--format", "json", tmp_path / "e"
+            "export",
+            "--state",
+            state,
+            "--format",
+            "json",
+            EXPORTS / "aug.json",
         )
 
-        assert result.code == 1  # the export file does not exist
+        report = _json(result)
+        reader_after = _state.load_state(state)
+        assert reader_before is not None
+        assert reader_after is not None
+        assert reader_after.reader_image == reader_before.reader_image
+        assert (
+            report["distinct"]["clients"]["value"]
+            > (whole[0]["distinct"]["clients"]["value"])
+        )
+        assert report["start_time"] < whole[0]["start_time"]
+
+    def test_a_missing_export_file_is_an_input_error(self, clientid, tmp_path):
+        state = tmp_path / "clients.state"
+
+        result = clientid("export", "--state", state, tmp_path / "e")
+
+        assert result.code == 1
         assert "no such file" in result.err
+        assert not state.exists()
 
     @pytest.mark.parametrize(
         ("damage", "message"),
@@ -513,7 +539,7 @@ class TestChart:
         assert data.startswith(b"\x89PNG\r\n\x1a\n")
         assert 5_000 < len(data) < 500_000
 
-    def test_a_chart_of_a_state_marks_estimates(self, clientid, tmp_path):
+    def test_a_chart_draws_a_saved_state(self, clientid, tmp_path):
         pytest.importorskip("matplotlib")
         state = tmp_path / "clients.state"
         clientid("count", "--state", state, SAMPLE, e2e=False)
