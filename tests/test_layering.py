@@ -102,12 +102,20 @@ def test_every_layer_says_what_it_owns_and_may_import(layer):
     assert "May import" in docstring
 
 
-def test_nothing_imports_serde():
+def _is_cli(module: str) -> bool:
+    return module in {"cli", "__main__"} or module.startswith("cli.")
+
+
+CORE = [module for module in MODULES if not _is_cli(module)]
+
+
+def test_nothing_in_the_core_imports_serde():
     """
-    serde is a leaf: importing clientid never imports cattrs.
+    serde is a leaf of the core (only the command above it uses it):
+    importing clientid never imports cattrs.
     """
     importers = [
-        module for module in MODULES if "serde" in _imports(PATHS[module])[0]
+        module for module in CORE if "serde" in _imports(PATHS[module])[0]
     ]
 
     assert importers == []
@@ -119,11 +127,15 @@ def test_nothing_imports_serde():
         ("cattrs", "serde"),
         ("mmh3", "model.hashing"),
         ("numpy", "sketch.batch_numpy"),
+        ("matplotlib", "cli._chart"),
+        ("zstandard", "cli._sources"),
+        ("orjson", "cli._sources"),
     ],
 )
 def test_third_party_package_has_one_owner(package, owner):
     """
-    cattrs, mmh3 and the optional numpy each have exactly one user.
+    cattrs, mmh3, the optional numpy and the command's optional
+    matplotlib, zstandard and orjson each have exactly one user.
     """
     users = sorted(
         module for module in MODULES if package in _imports(PATHS[module])[1]
@@ -134,13 +146,14 @@ def test_third_party_package_has_one_owner(package, owner):
 
 def test_runtime_dependencies_are_the_declared_ones():
     """
-    The package imports nothing beyond its four dependencies and numpy.
+    The core imports nothing beyond its four dependencies and numpy.
 
     numpy is the optional ``clientid[numpy]`` extra: only
     ``clientid.sketch.batch_numpy`` imports it, and only when installed.
+    The command's optional packages are pinned by the test above.
     """
     external: set[str] = set()
-    for module in MODULES:
+    for module in CORE:
         external |= _imports(PATHS[module])[1]
     stdlib = external & set(__import__("sys").stdlib_module_names)
 
@@ -173,3 +186,20 @@ def test_importing_clientid_does_not_import_cattrs_or_numpy():
     )
 
     assert result.stdout.strip() == "False"
+
+
+def test_the_command_is_a_declared_layer_and_forbidden_to_the_core():
+    """
+    ``clientid.cli`` is the top layer, and a forbidden contract keeps every
+    other subpackage and serde from importing it.
+    """
+    contracts = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"][
+        "importlinter"
+    ]["contracts"]
+    [forbidden] = [c for c in contracts if c["type"] == "forbidden"]
+
+    assert contracts[0]["layers"][0] == "clientid.cli"
+    assert forbidden["forbidden_modules"] == ["clientid.cli"]
+    assert {
+        name.removeprefix("clientid.") for name in forbidden["source_modules"]
+    } == (set(LAYERS) - {"cli"}) | {"serde", "errors"}

@@ -25,7 +25,10 @@ def test_readme_opens_with_the_two_commands():
     assert first_block is not None
     assert README.index("```console") < README.index("\n## ")
     assert first_block.group(1).splitlines() == [
-        "python -m pip install . && python examples/count_audit_log.py",
+        (
+            "python -m pip install . && clientid count"
+            " examples/data/sample-audit-log.jsonl"
+        ),
         'python -m pip install -e ".[tests]" && python -m pytest',
     ]
 

@@ -445,9 +445,10 @@ class TestArguments:
                 "timezone-aware",
             ),
             (
-                {"start": dt.date(2024, 2, 1), "end": "2024-03"},
+                # Text bounds are months, dates or RFC 3339 times.
+                {"start": dt.date(2024, 2, 1), "end": "March 2024"},
                 "end",
-                "date or a timezone-aware datetime",
+                "timezone-aware datetime, or a 'YYYY-MM'",
             ),
             ({"namespace_id": "nope"}, "namespace_id", "known namespace"),
             ({"limit_namespaces": -1}, "limit_namespaces", "positive integer"),

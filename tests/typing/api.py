@@ -99,3 +99,14 @@ counted = exact
 counted = sketch
 assert_type(exact.union(ExactClientSet()), ExactClientSet)
 assert_type(counter.union(ClientCounter()), ClientCounter)
+
+# Saved state and text bounds (the clientid command's library side).
+assert_type(log.to_bytes(), bytes)
+assert_type(ActivityLog.from_bytes(log.to_bytes()), ActivityLog)
+assert_type(reader.to_bytes(), bytes)
+assert_type(
+    AuditLogReader.from_bytes(reader.to_bytes(), lenient=True), AuditLogReader
+)
+reader.describe(log)
+assert_type(log.namespace_for("team-a/"), NamespaceId)
+log.report("2025-03", "2025-03-31T23:59:59Z", namespace_id="team-a/")

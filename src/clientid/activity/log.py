@@ -11,10 +11,12 @@ group; reports that touch it are then estimates, with bounds.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import math
+import re
 from array import array
-from typing import TYPE_CHECKING, Final, cast, final
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast, final
 
 import attrs
 
@@ -32,9 +34,10 @@ from clientid.activity.report import (
 )
 from clientid.activity.seen import AttributedFilter
 from clientid.count.counter import ClientCounter, Count
-from clientid.errors import InvalidModelError, SketchedMonthError
+from clientid.errors import DecodeError, InvalidModelError, SketchedMonthError
 from clientid.formats.export import ExportRecord
 from clientid.identity.resolve import client_for_secret_sync
+from clientid.model.framing import frame, unframe
 from clientid.model.ids import (
     ROOT_NAMESPACE_ID,
     ClientId,
@@ -72,13 +75,26 @@ DEFAULT_EXACT_LIMIT_PER_MONTH: Final = 4_000_000
 DEFAULT_FUTURE_TOLERANCE_MONTHS: Final = 12
 #: Precision of the sketches a month falls back to.
 DEFAULT_LG_K: Final = 14
+#: The first bytes of :meth:`ActivityLog.to_bytes` images.
+ACTIVITY_LOG_MAGIC: Final = b"CIDA"
+#: The layout version of those images.
+ACTIVITY_LOG_FORMAT_VERSION: Final = 1
 #: Vault's label for clients recorded without a mount accessor.
 NO_MOUNT_ACCESSOR_LABEL: Final = "no mount accessor (pre-1.10 upgrade?)"
 
+_T = TypeVar("_T")
 _UTC: Final = dt.UTC
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _TYPES: Final = tuple(ClientType)
 _STD_DEVS: Final = (1, 2, 3)
+
+_MONTH_TEXT: Final = re.compile(r"\d{4}-\d{2}", re.ASCII)
+_DATE_TEXT: Final = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_RFC3339_TEXT: Final = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?"
+    r"(?:[Zz]|[+-]\d{2}:\d{2})",
+    re.ASCII,
+)
 
 # An attribution group: namespace ID, mount accessor ("" for none), type.
 _Group = tuple[NamespaceId, str, ClientType]
@@ -193,6 +209,39 @@ def _check_utc(field: str, value: object) -> dt.datetime:
         # 0001-01-01 at +05:00 is in year 0 in UTC, which has no datetime.
         rule = "must be an instant that UTC can represent (years 1..9999)"
         raise InvalidModelError(field, value, rule) from None
+
+
+def _parse_bound(field: str, value: object) -> dt.date:
+    """
+    Return a report bound given as a date, an aware datetime or a string.
+
+    Strings may be a month (``2025-03``), a date (``2025-03-01``) or an
+    RFC 3339 datetime (``2025-03-01T12:00:00Z``); a month is its first day.
+
+    Raises:
+        InvalidModelError: The value is none of those.
+    """
+    if isinstance(value, dt.datetime):
+        return _check_aware(field, value)
+    if isinstance(value, dt.date):
+        return value
+    rule = (
+        "must be a date, a timezone-aware datetime, or a 'YYYY-MM',"
+        " 'YYYY-MM-DD' or RFC 3339 string"
+    )
+    if not isinstance(value, str):
+        raise InvalidModelError(field, value, rule)
+    try:
+        if _MONTH_TEXT.fullmatch(value):
+            return dt.date.fromisoformat(value + "-01")
+        if _DATE_TEXT.fullmatch(value):
+            return dt.date.fromisoformat(value)
+        if _RFC3339_TEXT.fullmatch(value):
+            return dt.datetime.fromisoformat(value.upper().replace(" ", "T"))
+    except ValueError:
+        # The shape matched but the day does not exist (2025-02-30).
+        pass
+    raise InvalidModelError(field, value, rule)
 
 
 def _check_month_bound(field: str, value: object) -> int:
@@ -824,9 +873,34 @@ class ActivityLog:
             if namespace.is_descendant_or_self_of(top)
         }
 
+    def namespace_for(self, id_or_path: str) -> NamespaceId:
+        """
+        Return the ID of a known namespace, named by its ID or its path.
+
+        An ID wins over a path; a path may omit its trailing ``/``, and
+        ``""`` or ``"/"`` is the root namespace.
+
+        Raises:
+            InvalidModelError: No known namespace has that ID or path.
+        """
+        if id_or_path in self._namespaces:
+            return NamespaceId(id_or_path)
+        path = id_or_path.strip("/")
+        path = path + "/" if path else ""
+        for namespace in self._namespaces.values():
+            if namespace.path == path:
+                return namespace.id
+        field, rule = "namespace_id", "must name a known namespace"
+        raise InvalidModelError(field, id_or_path, rule)
+
     def _check_range(
-        self, start: dt.date, end: dt.date, namespace_id: NamespaceId
-    ) -> tuple[int, int]:
+        self,
+        start: dt.date | str,
+        end: dt.date | str,
+        namespace_id: NamespaceId | str,
+    ) -> tuple[int, int, NamespaceId]:
+        start = _parse_bound("start", start)
+        end = _parse_bound("end", end)
         first = _check_month_bound("start", start)
         last = _check_month_bound("end", end)
         if first > last or (
@@ -836,19 +910,20 @@ class ActivityLog:
         ):
             field, rule = "start", f"must not be later than end ({end!r})"
             raise InvalidModelError(field, start, rule)
-        if namespace_id not in self._namespaces:
-            field, rule = "namespace_id", "must name a known namespace"
-            raise InvalidModelError(field, namespace_id, rule)
-        return first, last
+        scope: object = namespace_id
+        if not isinstance(scope, str):
+            field, rule = "namespace_id", "must be a namespace ID or path"
+            raise InvalidModelError(field, scope, rule)
+        return first, last, self.namespace_for(scope)
 
     # -- reporting -----------------------------------------------------
 
     def report(
         self,
-        start: dt.date,
-        end: dt.date,
+        start: dt.date | str,
+        end: dt.date | str,
         *,
-        namespace_id: NamespaceId = ROOT_NAMESPACE_ID,
+        namespace_id: NamespaceId | str = ROOT_NAMESPACE_ID,
         limit_namespaces: int | None = None,
         std_devs: int = 2,
     ) -> ActivityReport:
@@ -856,9 +931,11 @@ class ActivityLog:
         Count the clients of the whole months from *start* to *end*.
 
         Args:
-            start: Any instant (or date) in the first month.
-            end: Any instant (or date) in the last month.
-            namespace_id: Count only this namespace and its descendants.
+            start: Any instant (or date) in the first month, or a string:
+                ``2025-03``, ``2025-03-01`` or an RFC 3339 datetime.
+            end: Any instant (or date) in the last month, or such a string.
+            namespace_id: Count only this namespace and its descendants,
+                named by its ID or its path (see :meth:`namespace_for`).
                 Records of namespaces the log does not know (deleted ones)
                 count only in root-scoped reports, as in Vault.
             limit_namespaces: Keep only the first N namespaces of
@@ -878,7 +955,7 @@ class ActivityLog:
 
         Runtime: O(records in the range) set operations, in C.
         """
-        first, last = self._check_range(start, end, namespace_id)
+        first, last, scope = self._check_range(start, end, namespace_id)
         # Vault's default, 0, means "no limit"; only N > 0 limits.
         limit = _check_optional_positive(
             "limit_namespaces",
@@ -889,18 +966,16 @@ class ActivityLog:
         if std_devs not in _STD_DEVS or isinstance(std_devs, bool):
             field, rule = "std_devs", "must be 1, 2 or 3"
             raise InvalidModelError(field, std_devs, rule)
-        return _ReportBuilder(self, namespace_id, std_devs).build(
-            first, last, limit
-        )
+        return _ReportBuilder(self, scope, std_devs).build(first, last, limit)
 
     # -- export ----------------------------------------------------------
 
     def export(
         self,
-        start: dt.date,
-        end: dt.date,
+        start: dt.date | str,
+        end: dt.date | str,
         *,
-        namespace_id: NamespaceId = ROOT_NAMESPACE_ID,
+        namespace_id: NamespaceId | str = ROOT_NAMESPACE_ID,
         entities: Iterable[Entity] = (),
         aliases: Iterable[EntityAlias] = (),
         groups: Iterable[Group] = (),
@@ -924,8 +999,8 @@ class ActivityLog:
             SketchedMonthError: A month of the range fell back to sketches
                 and no longer holds records.
         """
-        first, last = self._check_range(start, end, namespace_id)
-        visible = self._visible_namespaces(namespace_id)
+        first, last, scope = self._check_range(start, end, namespace_id)
+        visible = self._visible_namespaces(scope)
         entity_by_id = {entity.id: entity for entity in entities}
         alias_by_key = {
             (alias.canonical_id, alias.mount_accessor): alias
@@ -1025,10 +1100,184 @@ class ActivityLog:
             )
         if self._last_key in self._months:
             _require(self._months[self._last_key] is self._last_month)
+        if self._newest is not None:
+            # Every accepted month moves the reference up to it.
+            _require(self._reference is not None)
+            _require(cast("int", self._reference) >= self._newest)
         for key, month in self._months.items():
             if self._retention is not None and self._newest is not None:
                 _require(key >= self._newest - self._retention)
             month.check(self._exact_limit)
+
+    # -- saving and loading ----------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """
+        Serialize the whole log: settings, namespaces, mounts and months.
+
+        The image is ``CIDA``, a version byte (1), a CRC-32 of the payload
+        and its inflated length, then the zlib-compressed JSON of the
+        state; sketched months keep their sketches (in clientid's binary
+        format).  Equal logs give equal bytes, on every machine.
+
+        Returns:
+            The serialized log; :meth:`from_bytes` reads it back.
+
+        Runtime: O(records held).
+        """
+        return frame(
+            ACTIVITY_LOG_MAGIC, ACTIVITY_LOG_FORMAT_VERSION, self._document()
+        )
+
+    def _document(self) -> dict[str, object]:
+        months: list[object] = []
+        for key in sorted(self._months):
+            month = self._months[key]
+            if month.sketches is not None:
+                months.append(
+                    [
+                        key,
+                        {
+                            "sketches": [
+                                [group, _b64(sketch.to_bytes())]
+                                for group, sketch in sorted(
+                                    month.sketches.items()
+                                )
+                            ],
+                            "attributed": _b64(
+                                cast(
+                                    "AttributedFilter", month.attributed
+                                ).to_bytes()
+                            ),
+                        },
+                    ]
+                )
+                continue
+            months.append(
+                [
+                    key,
+                    {
+                        "ids": list(month.index),
+                        "groups": month.slot_group.tolist(),
+                        "created": month.created.tolist(),
+                        "used": month.first_used.tolist(),
+                        "member_groups": list(month.members),
+                    },
+                ]
+            )
+        return {
+            "retention_months": self._retention,
+            "exact_limit": self._exact_limit,
+            "lg_k": self._lg_k,
+            "future_tolerance_months": self._tolerance,
+            "reference": self._reference,
+            "future_records": self._future,
+            "namespaces": [
+                [ns.id, ns.path, ns.parent_id]
+                for ns in self._namespaces.values()
+                if ns.id != ROOT_NAMESPACE_ID
+            ],
+            "mounts": [
+                [m.accessor, m.type, m.path, m.namespace_id, m.local]
+                for m in self._mounts.values()
+            ],
+            "groups": [
+                [namespace, accessor, client_type.value]
+                for namespace, accessor, client_type in self._groups
+            ],
+            "newest": self._newest,
+            "discarded": self._discarded,
+            "months": months,
+        }
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ActivityLog:
+        """
+        Deserialize a log written by :meth:`to_bytes`.
+
+        Raises:
+            UnsupportedFormatError: The data is not an activity log image,
+                or one of a format version this release cannot read.
+            DecodeError: The image is truncated, corrupt (its checksum does
+                not match) or inconsistent.
+        """
+        document = unframe(
+            data,
+            ACTIVITY_LOG_MAGIC,
+            ACTIVITY_LOG_FORMAT_VERSION,
+            "activity log",
+        )
+        try:
+            log = cls._from_document(document)
+        except (
+            AssertionError,
+            AttributeError,
+            IndexError,
+            KeyError,
+            TypeError,
+            ValueError,
+            OverflowError,
+        ) as exc:
+            if isinstance(exc, DecodeError):
+                raise
+            msg = f"activity log image must hold a consistent log ({exc!r})"
+            raise DecodeError([msg]) from exc
+        return log
+
+    @classmethod
+    def _from_document(cls, document: object) -> ActivityLog:
+        doc = cast("dict[str, Any]", document)
+        log = cls(
+            retention_months=doc["retention_months"],
+            exact_limit=doc["exact_limit"],
+            lg_k=_exact_type(doc["lg_k"], int),
+            future_tolerance_months=doc["future_tolerance_months"],
+            namespaces=[
+                Namespace(
+                    id=NamespaceId(_exact_type(ns_id, str)),
+                    path=_exact_type(path, str),
+                    parent_id=parent,
+                )
+                for ns_id, path, parent in doc["namespaces"]
+            ],
+            mounts=[
+                AuthMount(
+                    accessor=MountAccessor(_exact_type(accessor, str)),
+                    type=_exact_type(mount_type, str),
+                    path=_exact_type(path, str),
+                    namespace_id=NamespaceId(_exact_type(namespace, str)),
+                    local=_exact_type(local, bool),
+                )
+                for accessor, mount_type, path, namespace, local in doc[
+                    "mounts"
+                ]
+            ],
+        )
+        for namespace, accessor, type_value in doc["groups"]:
+            log._new_group(
+                Client(
+                    id=ClientId("-"),
+                    type=ClientType(type_value),
+                    namespace_id=NamespaceId(_exact_type(namespace, str)),
+                    mount_accessor=MountAccessor(_exact_type(accessor, str))
+                    or None,
+                )
+            )
+        reference = doc["reference"]
+        log._reference = (
+            None if reference is None else _exact_type(reference, int)
+        )
+        log._future = _exact_type(doc["future_records"], int)
+        _require(log._future >= 0)
+        newest = doc["newest"]
+        log._newest = None if newest is None else _exact_type(newest, int)
+        log._discarded = _exact_type(doc["discarded"], int)
+        for key, stored in doc["months"]:
+            log._months[_exact_type(key, int)] = _month_from_document(
+                stored, len(log._groups), log._lg_k
+            )
+        log._check()
+        return log
 
     # -- sketches counted elsewhere ------------------------------------
 
@@ -1522,6 +1771,52 @@ class _ReportBuilder:
                 list(tallies.values()), std_devs, lg_k, disjoint=False
             )
         return attrs.evolve(counts, clients=every)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _exact_type(value: object, kind: type[_T]) -> _T:
+    """Return *value* if it is exactly of *kind* (``bool`` is no ``int``)."""
+    if not isinstance(value, kind) or type(value) is not kind:
+        msg = f"must be {kind.__name__}, got {value!r}"
+        raise TypeError(msg)
+    return value
+
+
+def _month_from_document(stored: object, groups: int, lg_k: int) -> _Month:
+    """Rebuild one month of a saved log."""
+    doc = cast("dict[str, Any]", stored)
+    month = _Month()
+    if "sketches" in doc:
+        sketches: dict[int, HyperLogLog] = {}
+        for group, image in doc["sketches"]:
+            sketch = HyperLogLog.from_bytes(
+                base64.b64decode(_exact_type(image, str), validate=True)
+            )
+            _require(0 <= _exact_type(group, int) < groups)
+            _require(sketch.lg_k <= lg_k)
+            sketches[group] = sketch
+        month.sketches = sketches
+        month.attributed = AttributedFilter.from_bytes(
+            base64.b64decode(
+                _exact_type(doc["attributed"], str), validate=True
+            )
+        )
+        return month
+    ids = [_exact_type(client_id, str) for client_id in doc["ids"]]
+    month.index = {client_id: slot for slot, client_id in enumerate(ids)}
+    month.slot_group = array("i", doc["groups"])
+    month.created = array("q", doc["created"])
+    month.first_used = array("q", doc["used"])
+    for group in doc["member_groups"]:
+        _require(0 <= _exact_type(group, int) < groups)
+        month.members[group] = set()
+    for client_id, group in zip(ids, month.slot_group, strict=False):
+        _require(0 <= group < groups)
+        month.members[group].add(client_id)
+    return month
 
 
 def _require(condition: bool) -> None:  # noqa: FBT001

@@ -1,15 +1,17 @@
 """
-Acceptance: the README's main job, ``examples/count_audit_log.py``.
+Acceptance: the README's main job, ``clientid count`` on the bundled sample.
 
 The expected numbers come from the sample generator's *truth* (what the
 simulated clients did, attributed as Vault attributes them), not from
-clientid's reading of the log, so the example's report is checked against
+clientid's reading of the log, so the command's report is checked against
 an independent account of the same events.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import re
 import subprocess
 import sys
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 GENERATOR = EXAMPLES / "make_sample_audit_log.py"
-EXAMPLE = EXAMPLES / "count_audit_log.py"
+SRC = Path(__file__).parents[2] / "src"
 SAMPLE = EXAMPLES / "data" / "sample-audit-log.jsonl"
 
 
@@ -53,17 +55,27 @@ def generated() -> tuple[list[dict[str, Any]], Any, ModuleType]:
 
 
 @pytest.fixture(scope="module")
-def output(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The example's output, run from an unrelated directory."""
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, str]:
+    """The command's JSON report and its stderr, run from elsewhere."""
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
     result = subprocess.run(
-        [sys.executable, str(EXAMPLE)],
+        [
+            sys.executable,
+            "-m",
+            "clientid",
+            "count",
+            "--format",
+            "json",
+            str(SAMPLE),
+        ],
         cwd=tmp_path_factory.mktemp("elsewhere"),
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
+        env=env,
     )
-    return result.stdout
+    return json.loads(result.stdout), result.stderr
 
 
 def expected_report(truth: Any) -> dict[str, Any]:
@@ -114,63 +126,60 @@ def test_sample_has_a_few_thousand_entries_of_both_types(generated):
     assert {entry["type"] for entry in entries} == {"request", "response"}
 
 
-def test_example_prints_total_and_distinct_from_the_truth(output, generated):
+def test_total_and_distinct_are_the_truths(run, generated):
     """Total and distinct clients equal the generator's account."""
     expected = expected_report(generated[1])
+    report, _ = run
 
-    total = re.search(r"^  total: (\d+) clients", output, re.MULTILINE)
-    distinct = re.search(
-        r"^  distinct: (\d+) clients \((\d+) entity", output, re.MULTILINE
-    )
-
-    assert total is not None
-    assert distinct is not None
-    assert int(total.group(1)) == expected["total"]
-    assert (int(distinct.group(1)), int(distinct.group(2))) == (
-        expected["distinct"],
-        expected["entity"],
-    )
+    assert report["total"]["clients"]["value"] == expected["total"]
+    assert (
+        report["distinct"]["clients"]["value"],
+        report["distinct"]["entity_clients"]["value"],
+    ) == (expected["distinct"], expected["entity"])
 
 
-def test_example_prints_every_month_with_new_clients(output, generated):
+def test_every_month_and_its_new_clients_are_the_truths(run, generated):
     """Each month's clients and new clients equal the truth's."""
     expected = expected_report(generated[1])
+    report, _ = run
 
     found = {
-        month: (int(clients), int(new))
-        for month, clients, new in re.findall(
-            r"^  month (\d{4}-\d{2}): (\d+) clients .*, (\d+) new$",
-            output,
-            re.MULTILINE,
+        month["timestamp"][:7]: (
+            month["counts"]["clients"]["value"],
+            month["new_clients"]["counts"]["clients"]["value"],
         )
+        for month in report["months"]
     }
 
     assert found == expected["months"]
 
 
-def test_example_prints_every_namespace_and_mount(output, generated):
+def test_every_namespace_and_mount_is_the_truths(run, generated):
     """Per-namespace and per-mount counts equal the truth's."""
     expected = expected_report(generated[1])
+    report, _ = run
 
     namespaces = {
-        namespace_id: int(clients)
-        for namespace_id, clients in re.findall(
-            r"^  namespace \S+ \((\w+)\): (\d+) clients",
-            output,
-            re.MULTILINE,
-        )
+        ns["namespace_id"]: ns["counts"]["clients"]["value"]
+        for ns in report["by_namespace"]
     }
     mount_sizes = sorted(
-        int(n)
-        for n in re.findall(r"^    mount .*: (\d+)$", output, re.MULTILINE)
+        mount["counts"]["clients"]["value"]
+        for ns in report["by_namespace"]
+        for mount in ns["mounts"]
     )
 
     assert namespaces == expected["namespaces"]
     assert mount_sizes == expected["mount_sizes"]
+    assert not [
+        ns
+        for ns in report["by_namespace"]
+        if ns["namespace_path"].startswith("deleted")
+    ]
 
 
-def test_example_prints_why_entries_were_skipped(output, generated):
-    """Skip counts equal the generator's tally of request kinds."""
+def test_why_entries_were_skipped_is_the_truths(run, generated):
+    """Skip counts on stderr equal the generator's tally of request kinds."""
     truth = generated[1]
     requests = truth.requests
     expected = {
@@ -179,16 +188,15 @@ def test_example_prints_why_entries_were_skipped(output, generated):
         "denied": requests["denied"],
         "root-token": requests["root-token"],
         "wrapping-token": requests["wrapping-token"],
-        "ignored-for-billing": 0,
-        "malformed": 0,
     }
+    _, stderr = run
 
+    skipped = stderr.split("skipped:", 1)[1].splitlines()[0]
     found = {
-        reason: int(count)
-        for reason, count in re.findall(
-            r"^  skipped ([\w-]+): (\d+)$", output, re.MULTILINE
-        )
+        reason: int(count.replace(",", ""))
+        for count, reason in re.findall(r"(\d[\d,]*) ([a-z-]+)", skipped)
     }
 
-    assert found == expected
-    assert f": {requests['counted']} client events" in output
+    assert found == {k: v for k, v in expected.items() if v}
+    assert f"counted {requests['counted']:,} client events" in stderr
+    assert "malformed" not in stderr
