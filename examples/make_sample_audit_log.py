@@ -444,11 +444,11 @@ class _Generator:
                 token.policies, token.namespace.id
             )
             client_type = "non-entity-token"
-        # A non-entity batch token's issuing mount appears nowhere in the
-        # log (no accessor to join, no entity to look up), so the truth a
-        # log reader can reach has no mount for it.
-        unknowable = token.accessor is None and token.entity_id is None
-        mount = None if unknowable or token.mount is None else token.mount
+        # Vault attributes every token to the mount that issued it, batch
+        # tokens too; a log reader finds that mount by joining the use's
+        # request.client_token to the creating response's auth.client_token
+        # (the same HMAC in one device's log), as a real server's log shows.
+        mount = token.mount
         self.truth.uses.append(
             Use(
                 when,
@@ -659,8 +659,8 @@ def _non_entity_tokens(gen: _Generator) -> None:
         (ROOT, ("default", "nomad-server"), False, 3, ROOT),
         (TEAM_A, ("app-read", "default"), False, 2, TEAM_A),
         (ROOT, ("ci-deployer", "default"), True, 2, ROOT),
-        # A batch token of team-a used in team-a/dev/: no accessor to join,
-        # but its client ID reveals the namespace it was minted in.
+        # A batch token of team-a used in team-a/dev/: no accessor, but
+        # joined on its client token to the team-a creation that minted it.
         (TEAM_A, ("ci-deployer", "default"), True, 2, TEAM_A_DEV),
     )
     for namespace, policies, batch, tokens, where in plans:
