@@ -19,6 +19,7 @@ from clientid.activity.report import (
     NamespaceCounts,
     NewClients,
 )
+from clientid.activity.scenario import Scenario
 from clientid.count.counter import (
     DEFAULT_COUNTER_LG_K,
     DEFAULT_EXACT_LIMIT,
@@ -141,6 +142,7 @@ __all__ = [
     "NamespaceId",
     "NewClients",
     "RejectedRecord",
+    "Scenario",
     "SecretSyncAssociation",
     "SkipReason",
     "Token",
