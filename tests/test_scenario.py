@@ -426,6 +426,20 @@ class TestRegroupings:
         assert move_first.distinct.clients.value == 3
         assert delete_first.distinct.clients.value == 4
 
+    def test_steps_may_name_what_only_records_know(self):
+        """
+        An unknown mount moves and an unknown namespace is deleted.
+        """
+        log = world()
+        log.record(client("g1", "gone", "auth_g"), at(1, 5))
+        scenario = (
+            Scenario()
+            .move_mount("auth_g", to="nsB")
+            .delete_namespace("never-seen")
+        )
+
+        assert per_namespace(log, scenario)["nsB"] == 3
+
     def test_the_log_is_not_changed(self):
         """
         A what-if report leaves the log as it was.

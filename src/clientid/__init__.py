@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from clientid.activity.compare import CountDifference, ReportDifference
 from clientid.activity.log import ActivityLog
 from clientid.activity.report import (
     ActivityReport,
@@ -18,6 +19,7 @@ from clientid.activity.report import (
     MountCounts,
     NamespaceCounts,
     NewClients,
+    ResponseFormat,
 )
 from clientid.activity.scenario import Scenario
 from clientid.count.counter import (
@@ -115,6 +117,7 @@ __all__ = [
     "ClientIdError",
     "ClientType",
     "Count",
+    "CountDifference",
     "DistinctCounter",
     "EffectivePolicies",
     "Entity",
@@ -142,6 +145,8 @@ __all__ = [
     "NamespaceId",
     "NewClients",
     "RejectedRecord",
+    "ReportDifference",
+    "ResponseFormat",
     "Scenario",
     "SecretSyncAssociation",
     "SkipReason",
