@@ -1506,12 +1506,32 @@ def _regrouped_month(
     month: _Month, regrouped: Callable[[int], int | None]
 ) -> _Month:
     """A month whose records are moved (or dropped) cell by cell."""
+    moved = {group: regrouped(group) for group in month.members}
+    targets = {g: t for g, t in moved.items() if t is not None}
     edited = _Month()
+    if len(targets) == len(moved):
+        # Nothing dropped: the same slots in new cells.  The month is a
+        # private, read-only view, so it shares the stored records.
+        edited.index = month.index
+        edited.created = month.created
+        edited.first_used = month.first_used
+        edited.slot_group = array(
+            "i", [targets[group] for group in month.slot_group]
+        )
+        for group, members in sorted(month.members.items()):
+            target = targets[group]
+            found = edited.members.get(target)
+            # Cells of one month are disjoint: a union, never a merge of
+            # records.
+            edited.members[target] = (
+                members if found is None else found | members
+            )
+        return edited
     for slot, client_id in enumerate(month.index):
-        group = regrouped(month.slot_group[slot])
-        if group is not None:
+        kept = targets.get(month.slot_group[slot])
+        if kept is not None:
             edited.insert(
-                client_id, group, month.created[slot], month.first_used[slot]
+                client_id, kept, month.created[slot], month.first_used[slot]
             )
     return edited
 
