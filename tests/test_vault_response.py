@@ -576,6 +576,16 @@ class TestCompare:
         assert any("2024-02 +new" in line for line in lines)
         assert any("a/" in line and "kv" in line for line in lines)
 
+    def test_the_count_columns_can_be_named(self):
+        """
+        labels= names the two count columns.
+        """
+        report = log_of_every_type().report(JAN, APR)
+
+        table = report.compare(report).to_table(labels=("vault", "clientid"))
+
+        assert table.splitlines()[0].split()[4:6] == ["vault", "clientid"]
+
     def test_the_full_table_has_every_row(self):
         """
         changed_only=False renders every row.

@@ -110,7 +110,12 @@ class ReportDifference:
         """
         return not self.changed
 
-    def to_table(self, *, changed_only: bool = True) -> str:
+    def to_table(
+        self,
+        *,
+        changed_only: bool = True,
+        labels: tuple[str, str] = ("this", "other"),
+    ) -> str:
         """
         Render the rows as a plain-text table, one line each.
 
@@ -122,9 +127,12 @@ class ReportDifference:
 
         Args:
             changed_only: Leave out rows whose values are equal.
+            labels: The headings of the two count columns, e.g.
+                ``("vault", "clientid")``.
         """
         rows = self.changed if changed_only else self.rows
-        lines = [_HEADER, *(_cells(row) for row in rows)]
+        header = (*_HEADER[:4], *labels, *_HEADER[6:])
+        lines = [header, *(_cells(row) for row in rows)]
         widths = [max(len(line[i]) for line in lines) for i in range(9)]
         numeric = {4, 5, 6, 7}
         rendered = [
