@@ -304,6 +304,47 @@ class TestRoundTrip:
         assert report.is_exact
 
 
+#: The compact 1.18 example of spec/vault-formats-and-ecosystem.md §3
+#: (invented numbers; month namespaces abbreviated to empty lists).
+SPEC_EXAMPLE = (
+    '{"data":{"start_time":"2025-01-01T00:00:00Z","end_time":"2025-02-2'
+    '8T23:59:59Z","total":{"entity_clients":3,"non_entity_clients":1,"s'
+    'ecret_syncs":0,"acme_clients":0,"clients":4},"by_namespace":[{"nam'
+    'espace_id":"Xq2bK","namespace_path":"team-a/","counts":{"entity_cl'
+    'ients":3,"non_entity_clients":0,"secret_syncs":0,"acme_clients":0,'
+    '"clients":3},"mounts":[{"mount_path":"auth/userpass/","counts":{"e'
+    'ntity_clients":3,"non_entity_clients":0,"secret_syncs":0,"acme_cli'
+    'ents":0,"clients":3}}]},{"namespace_id":"root","namespace_path":""'
+    ',"counts":{"entity_clients":0,"non_entity_clients":1,"secret_syncs'
+    '":0,"acme_clients":0,"clients":1},"mounts":[{"mount_path":"auth/to'
+    'ken/","counts":{"entity_clients":0,"non_entity_clients":1,"secret_'
+    'syncs":0,"acme_clients":0,"clients":1}}]}],"months":[{"timestamp":'
+    '"2025-01-01T00:00:00Z","counts":null,"namespaces":null,"new_client'
+    's":null},{"timestamp":"2025-02-01T00:00:00Z","counts":{"entity_cli'
+    'ents":3,"non_entity_clients":1,"secret_syncs":0,"acme_clients":0,"'
+    'clients":4},"namespaces":[],"new_clients":{"counts":{"entity_clien'
+    'ts":3,"non_entity_clients":1,"secret_syncs":0,"acme_clients":0,"cl'
+    'ients":4},"namespaces":[]}}]}}'
+)
+
+
+def test_the_specs_example_response_reads():
+    """
+    The spec's 1.18 example: totals, namespaces, mounts and months.
+    """
+    report = ActivityReport.from_vault_response(json.loads(SPEC_EXAMPLE))
+
+    assert report.total.clients.value == 4
+    assert [
+        (ns.namespace_path, ns.counts.clients.value)
+        for ns in report.by_namespace
+    ] == [("team-a/", 3), ("", 1)]
+    assert report.by_namespace[1].mounts[0].mount_path == "auth/token/"
+    assert [m.counts.clients.value for m in report.months] == [0, 4]
+    assert report.months[1].new_clients.counts.entity_clients.value == 3
+    assert report.distinct.clients.value == 4
+
+
 def broken(change: Any) -> Any:
     response = copy.deepcopy(written())
     change(response)
