@@ -182,7 +182,7 @@ def report(log: ActivityLog, scenario: Scenario | None = None):
 
 def applied(scenario: Scenario):
     try:
-        return scenario.applied_to((Namespace.root(), *KNOWN), MOUNTS)
+        return scenario._applied_to((Namespace.root(), *KNOWN), MOUNTS)
     except InvalidModelError:
         assume(False)
         raise

@@ -49,7 +49,7 @@ from clientid.sketch.hll import HyperLogLog
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from clientid.activity.scenario import AppliedScenario
+    from clientid.activity.scenario import _AppliedScenario
     from clientid.model.events import ClientEvent
     from clientid.model.records import (
         Entity,
@@ -802,7 +802,7 @@ class ActivityLog:
         self, scenario: Scenario, first: int, last: int
     ) -> ActivityLog:
         """A log of the months *first*..*last* as the scenario edits them."""
-        applied = scenario.applied_to(
+        applied = scenario._applied_to(  # noqa: SLF001 (one layer, two modules)
             self._namespaces.values(), self._mounts.values()
         )
         world = ActivityLog(
@@ -841,7 +841,7 @@ class ActivityLog:
         return world
 
     def _edited_month(
-        self, month: _Month, applied: AppliedScenario, world: ActivityLog
+        self, month: _Month, applied: _AppliedScenario, world: ActivityLog
     ) -> _Month:
         """Replay a month's records, edited; the first use wins again."""
         edited_month = _Month()

@@ -509,11 +509,11 @@ class Scenario:
 
     # -- applying --------------------------------------------------------
 
-    def applied_to(
+    def _applied_to(
         self,
         namespaces: Iterable[Namespace],
         mounts: Iterable[AuthMount],
-    ) -> AppliedScenario:
+    ) -> _AppliedScenario:
         """
         Run the steps over a log's knowledge (for ActivityLog.report).
 
@@ -527,7 +527,7 @@ class Scenario:
             {mount.accessor: mount for mount in mounts},
         )
         edits = [step.apply(world) for step in self.steps]
-        return AppliedScenario(
+        return _AppliedScenario(
             namespaces=tuple(world.namespaces.values()),
             mounts=tuple(world.mounts.values()),
             edits=tuple(edits),
@@ -542,7 +542,7 @@ _Edit: TypeAlias = "Callable[[str, Cell], _Record | None]"
 
 @final
 @attrs.frozen(kw_only=True)
-class AppliedScenario:
+class _AppliedScenario:
     """
     A scenario run over a log's knowledge: the edited world and edits.
     """
