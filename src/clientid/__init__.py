@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from clientid.activity.compare import CountDifference, ReportDifference
 from clientid.activity.log import ActivityLog
 from clientid.activity.report import (
     ActivityReport,
@@ -18,7 +19,9 @@ from clientid.activity.report import (
     MountCounts,
     NamespaceCounts,
     NewClients,
+    ResponseFormat,
 )
+from clientid.activity.scenario import Scenario
 from clientid.count.counter import (
     DEFAULT_COUNTER_LG_K,
     DEFAULT_EXACT_LIMIT,
@@ -114,6 +117,7 @@ __all__ = [
     "ClientIdError",
     "ClientType",
     "Count",
+    "CountDifference",
     "DistinctCounter",
     "EffectivePolicies",
     "Entity",
@@ -141,6 +145,9 @@ __all__ = [
     "NamespaceId",
     "NewClients",
     "RejectedRecord",
+    "ReportDifference",
+    "ResponseFormat",
+    "Scenario",
     "SecretSyncAssociation",
     "SkipReason",
     "Token",

@@ -238,18 +238,25 @@ class SketchedMonthError(ClientIdError):
     ``exact_limit`` keeps HyperLogLog sketches instead of its records, so
     it can still be counted (as an estimate) but not exported.
 
+    A what-if scenario that maps client IDs cannot be applied to it
+    either: its sketches do not know which IDs they hold.
+
     Attributes:
         month: The first instant of the month.
+        operation: What needed the records, as a phrase completing "to",
+            e.g. ``"be exported"``.
     """
 
-    def __init__(self, month: object) -> None:
-        super().__init__(month)
+    def __init__(self, month: object, operation: str = "be exported") -> None:
+        super().__init__(month, operation)
         self.month = month
+        self.operation = operation
 
     def __str__(self) -> str:
         return (
-            f"month {self.month!r} must hold exact records to be exported,"
-            " but it went past the log's exact_limit and holds only sketches"
+            f"month {self.month!r} must hold exact records to"
+            f" {self.operation}, but it went past the log's exact_limit or"
+            " was recorded as sketches, and holds only sketches"
         )
 
 

@@ -21,6 +21,7 @@ from clientid import (
     ClientId,
     ClientType,
     Count,
+    CountDifference,
     DistinctCounter,
     EntityId,
     ExactClientSet,
@@ -30,6 +31,9 @@ from clientid import (
     LoginResult,
     NamespaceId,
     RejectedRecord,
+    ReportDifference,
+    ResponseFormat,
+    Scenario,
     Token,
 )
 from clientid.errors import ClientIdError, IdentityError
@@ -76,6 +80,24 @@ log.record(client, dt.datetime(2025, 1, 2, tzinfo=dt.UTC))
 report = log.report(dt.date(2025, 1, 1), dt.date(2025, 1, 31))
 assert_type(report, ActivityReport)
 response: Mapping[str, object] = report.to_vault_response()
+
+scenario = Scenario().move_mount("auth_x", to="root") | Scenario().drop_types(
+    ClientType.ACME
+)
+assert_type(scenario, Scenario)
+assert_type(Scenario.from_json("{}"), Scenario)
+what_if = log.report(
+    dt.date(2025, 1, 1), dt.date(2025, 1, 31), scenario=scenario
+)
+difference = report.compare(what_if)
+assert_type(difference, ReportDifference)
+assert_type(difference.rows[0], CountDifference)
+assert_type(difference.rows[0].relative, float | None)
+assert_type(difference.to_table(), str)
+read_back = ActivityReport.from_vault_response(
+    report.to_vault_response(ResponseFormat.VAULT_1_14)
+)
+assert_type(read_back, ActivityReport)
 
 try:
     store.delete_entity(EntityId("missing"))

@@ -32,6 +32,7 @@ from clientid.activity.report import (
     exact_count,
     sum_counts,
 )
+from clientid.activity.scenario import Scenario
 from clientid.activity.seen import AttributedFilter
 from clientid.count.counter import ClientCounter, Count
 from clientid.errors import DecodeError, InvalidModelError, SketchedMonthError
@@ -51,8 +52,9 @@ from clientid.model.validators import check_id
 from clientid.sketch.hll import HyperLogLog
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
+    from clientid.activity.scenario import _AppliedScenario
     from clientid.model.events import ClientEvent
     from clientid.model.records import (
         Entity,
@@ -926,6 +928,7 @@ class ActivityLog:
         namespace_id: NamespaceId | str = ROOT_NAMESPACE_ID,
         limit_namespaces: int | None = None,
         std_devs: int = 2,
+        scenario: Scenario | None = None,
     ) -> ActivityReport:
         """
         Count the clients of the whole months from *start* to *end*.
@@ -944,6 +947,13 @@ class ActivityLog:
                 default) mean no limit.
             std_devs: The confidence, in standard deviations (1, 2 or 3),
                 of the bounds of estimated counts.
+            scenario: Report the world as if this
+                :class:`~clientid.Scenario` had held during the whole
+                range: its steps edit every record of the range and the
+                namespaces and mounts the log knows, then each client's
+                first use of a month wins, and the report is made from
+                the edited records (*namespace_id* is looked up among the
+                edited namespaces).  The log itself is not changed.
 
         Returns:
             The report; see :class:`~clientid.ActivityReport`.
@@ -951,10 +961,27 @@ class ActivityLog:
         Raises:
             InvalidModelError: *start* is after *end*, a bound is not a date
                 or an aware datetime, *namespace_id* is unknown, or
-                *limit_namespaces* or *std_devs* is out of range.
+                *limit_namespaces* or *std_devs* is out of range, or a
+                scenario step names a namespace the log does not know.
+            SketchedMonthError: The scenario maps client IDs and a month of
+                the range holds only sketches.
 
-        Runtime: O(records in the range) set operations, in C.
+        Runtime: O(records in the range) set operations, in C; with a
+        scenario, O(records in the range) Python steps more.
         """
+        if scenario is not None:
+            given: object = scenario
+            if not isinstance(given, Scenario):
+                field, rule = "scenario", "must be a Scenario or None"
+                raise InvalidModelError(field, given, rule)
+            first, last, _ = self._check_range(start, end, ROOT_NAMESPACE_ID)
+            return self._scenario_world(given, first, last).report(
+                start,
+                end,
+                namespace_id=namespace_id,
+                limit_namespaces=limit_namespaces,
+                std_devs=std_devs,
+            )
         first, last, scope = self._check_range(start, end, namespace_id)
         # Vault's default, 0, means "no limit"; only N > 0 limits.
         limit = _check_optional_positive(
@@ -967,6 +994,78 @@ class ActivityLog:
             field, rule = "std_devs", "must be 1, 2 or 3"
             raise InvalidModelError(field, std_devs, rule)
         return _ReportBuilder(self, scope, std_devs).build(first, last, limit)
+
+    def _scenario_world(
+        self, scenario: Scenario, first: int, last: int
+    ) -> ActivityLog:
+        """A log of the months *first*..*last* as the scenario edits them."""
+        applied = scenario._applied_to(  # noqa: SLF001 (one layer, two modules)
+            self._namespaces.values(), self._mounts.values()
+        )
+        world = ActivityLog(
+            retention_months=None,
+            namespaces=applied.namespaces,
+            mounts=applied.mounts,
+            exact_limit=None,
+            lg_k=self._lg_k,
+        )
+        cells: dict[int, int | None] = {}
+
+        def regrouped(group: int) -> int | None:
+            if group not in cells:
+                edited = applied.edit("", self._groups[group])
+                cells[group] = (
+                    None if edited is None else world._cell_number(edited[1])
+                )
+            return cells[group]
+
+        for key in range(first, last + 1):
+            month = self._months.get(key)
+            if month is None:
+                continue
+            world._newest = key
+            if month.sketches is not None:
+                if applied.maps_clients:
+                    operation = "apply a scenario that maps client IDs"
+                    raise SketchedMonthError(_month_start(key), operation)
+                world._months[key] = _regrouped_sketches(month, regrouped)
+            elif applied.maps_clients:
+                world._months[key] = self._edited_month(month, applied, world)
+            else:
+                world._months[key] = _regrouped_month(month, regrouped)
+        return world
+
+    def _edited_month(
+        self, month: _Month, applied: _AppliedScenario, world: ActivityLog
+    ) -> _Month:
+        """Replay a month's records, edited; the first use wins again."""
+        edited_month = _Month()
+        for slot, client_id in enumerate(month.index):
+            edited = applied.edit(
+                client_id, self._groups[month.slot_group[slot]]
+            )
+            if edited is None:
+                continue
+            new_id, cell = edited
+            group = world._cell_number(cell)
+            created, used = month.created[slot], month.first_used[slot]
+            found = edited_month.index.get(new_id)
+            if found is None:
+                edited_month.insert(new_id, group, created, used)
+            elif used < edited_month.first_used[found]:
+                edited_month.reattribute(found, new_id, group, created, used)
+        return edited_month
+
+    def _cell_number(self, cell: _Group) -> int:
+        """The group number of an attribution cell, made if new."""
+        namespace, accessor, client_type = cell
+        key = (namespace, MountAccessor(accessor) or None, client_type)
+        number = self._group_numbers.get(key)
+        if number is None:
+            number = len(self._groups)
+            self._group_numbers[key] = number
+            self._groups.append(cell)
+        return number
 
     # -- export ----------------------------------------------------------
 
@@ -1817,6 +1916,62 @@ def _month_from_document(stored: object, groups: int, lg_k: int) -> _Month:
         _require(0 <= group < groups)
         month.members[group].add(client_id)
     return month
+
+
+def _regrouped_month(
+    month: _Month, regrouped: Callable[[int], int | None]
+) -> _Month:
+    """A month whose records are moved (or dropped) cell by cell."""
+    moved = {group: regrouped(group) for group in month.members}
+    targets = {g: t for g, t in moved.items() if t is not None}
+    edited = _Month()
+    if len(targets) == len(moved):
+        # Nothing dropped: the same slots in new cells.  The month is a
+        # private, read-only view, so it shares the stored records.
+        edited.index = month.index
+        edited.created = month.created
+        edited.first_used = month.first_used
+        edited.slot_group = array(
+            "i", [targets[group] for group in month.slot_group]
+        )
+        for group, members in sorted(month.members.items()):
+            target = targets[group]
+            found = edited.members.get(target)
+            # Cells of one month are disjoint: a union, never a merge of
+            # records.
+            edited.members[target] = (
+                members if found is None else found | members
+            )
+        return edited
+    for slot, client_id in enumerate(month.index):
+        kept = targets.get(month.slot_group[slot])
+        if kept is not None:
+            edited.insert(
+                client_id, kept, month.created[slot], month.first_used[slot]
+            )
+    return edited
+
+
+def _regrouped_sketches(
+    month: _Month, regrouped: Callable[[int], int | None]
+) -> _Month:
+    """A sketched month whose cells are moved: unions of their sketches."""
+    sketches = cast("dict[int, HyperLogLog]", month.sketches)
+    edited = _Month()
+    # A private, read-only view: it shares the month's attributed clients.
+    edited.attributed = month.attributed
+    unions: dict[int, HyperLogLog] = {}
+    for group, sketch in sorted(sketches.items()):
+        target = regrouped(group)
+        if target is None:
+            continue
+        union = unions.get(target)
+        if union is None:
+            unions[target] = sketch.copy()
+        else:
+            union.merge(sketch)
+    edited.sketches = unions
+    return edited
 
 
 def _require(condition: bool) -> None:  # noqa: FBT001

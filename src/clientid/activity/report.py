@@ -10,15 +10,24 @@ response (Vault 1.18 and later).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import TYPE_CHECKING, Final, TypeAlias, final
 
 import attrs
 
 from clientid.count.counter import Count
-from clientid.model.ids import ClientType, MountAccessor, NamespaceId
+from clientid.errors import InvalidModelError
+from clientid.model.ids import (
+    ROOT_NAMESPACE_ID,
+    ClientType,
+    MountAccessor,
+    NamespaceId,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from clientid.activity.compare import ReportDifference
 
 __all__ = [
     "ActivityReport",
@@ -27,12 +36,50 @@ __all__ = [
     "MountCounts",
     "NamespaceCounts",
     "NewClients",
+    "ResponseFormat",
 ]
 
 #: The JSON type of one Vault counts object.
 _VaultCounts: TypeAlias = dict[str, int]
 #: The JSON value types a Vault response holds.
 _Json: TypeAlias = "bool | int | str | list[_Json] | dict[str, _Json] | None"
+
+
+@final
+class ResponseFormat(enum.Enum):
+    """
+    The shapes of Vault's activity response (``counts`` keys, mount keys).
+    """
+
+    #: Vault 1.14: ``distinct_entities``, ``entity_clients``,
+    #: ``non_entity_tokens``, ``non_entity_clients``, ``clients``; ACME
+    #: clients inside the non-entity counts; the two old names mirror the
+    #: new ones in ``total`` and ``by_namespace`` and are 0 inside months.
+    VAULT_1_14 = "1.14"
+    #: Vault 1.15-1.16: as 1.14, plus ``secret_syncs``.
+    VAULT_1_16 = "1.16"
+    #: Vault 1.17: as 1.16, plus ``acme_clients`` (ACME counted apart).
+    VAULT_1_17 = "1.17"
+    #: Vault 1.18-1.20: the old names gone.
+    VAULT_1_18 = "1.18"
+    #: Vault 1.21: as 1.18, and mounts carry ``mount_type``.
+    VAULT_1_21 = "1.21"
+
+
+_OLD_NAMES: Final = frozenset(
+    {
+        ResponseFormat.VAULT_1_14,
+        ResponseFormat.VAULT_1_16,
+        ResponseFormat.VAULT_1_17,
+    }
+)
+_ACME_APART: Final = frozenset(
+    {
+        ResponseFormat.VAULT_1_17,
+        ResponseFormat.VAULT_1_18,
+        ResponseFormat.VAULT_1_21,
+    }
+)
 
 
 def exact_count(value: int) -> Count:
@@ -151,15 +198,37 @@ class ClientCounts:
             case ClientType.SECRET_SYNC:
                 return self.secret_syncs
 
-    def _to_vault(self) -> _VaultCounts:
-        # Key order of Vault 1.18's ResponseCounts.
-        return {
-            "entity_clients": self.entity_clients.value,
-            "non_entity_clients": self.non_entity_clients.value,
-            "secret_syncs": self.secret_syncs.value,
-            "acme_clients": self.acme_clients.value,
-            "clients": self.clients.value,
+    def _to_vault(
+        self,
+        shape: ResponseFormat = ResponseFormat.VAULT_1_21,
+        *,
+        in_month: bool = False,
+    ) -> _VaultCounts:
+        entity = self.entity_clients.value
+        non_entity = self.non_entity_clients.value
+        if shape not in _ACME_APART:
+            non_entity += self.acme_clients.value
+        if shape not in _OLD_NAMES:
+            # Key order of Vault 1.18's ResponseCounts.
+            return {
+                "entity_clients": entity,
+                "non_entity_clients": non_entity,
+                "secret_syncs": self.secret_syncs.value,
+                "acme_clients": self.acme_clients.value,
+                "clients": self.clients.value,
+            }
+        counts = {
+            "distinct_entities": 0 if in_month else entity,
+            "entity_clients": entity,
+            "non_entity_tokens": 0 if in_month else non_entity,
+            "non_entity_clients": non_entity,
         }
+        if shape is not ResponseFormat.VAULT_1_14:
+            counts["secret_syncs"] = self.secret_syncs.value
+        if shape is ResponseFormat.VAULT_1_17:
+            counts["acme_clients"] = self.acme_clients.value
+        counts["clients"] = self.clients.value
+        return counts
 
 
 def add_client_counts(parts: Iterable[ClientCounts]) -> ClientCounts:
@@ -194,11 +263,18 @@ class MountCounts:
     mount_accessors: tuple[MountAccessor, ...]
     counts: ClientCounts
 
-    def _to_vault(self) -> dict[str, _Json]:
+    def _to_vault(
+        self, shape: ResponseFormat, *, in_month: bool
+    ) -> dict[str, _Json]:
+        counts: dict[str, _Json] = dict(
+            self.counts._to_vault(shape, in_month=in_month)  # noqa: SLF001
+        )
+        if shape is not ResponseFormat.VAULT_1_21:
+            return {"mount_path": self.mount_path, "counts": counts}
         return {
             "mount_path": self.mount_path,
             "mount_type": self.mount_type,
-            "counts": dict(self.counts._to_vault()),  # noqa: SLF001
+            "counts": counts,
         }
 
 
@@ -218,12 +294,17 @@ class NamespaceCounts:
     counts: ClientCounts
     mounts: tuple[MountCounts, ...]
 
-    def _to_vault(self) -> dict[str, _Json]:
+    def _to_vault(
+        self, shape: ResponseFormat, *, in_month: bool
+    ) -> dict[str, _Json]:
         return {
             "namespace_id": self.namespace_id,
             "namespace_path": self.namespace_path,
-            "counts": dict(self.counts._to_vault()),  # noqa: SLF001
-            "mounts": [mount._to_vault() for mount in self.mounts],  # noqa: SLF001
+            "counts": dict(self.counts._to_vault(shape, in_month=in_month)),  # noqa: SLF001
+            "mounts": [
+                mount._to_vault(shape, in_month=in_month)  # noqa: SLF001
+                for mount in self.mounts
+            ],
         }
 
 
@@ -263,7 +344,7 @@ class MonthActivity:
         """
         return bool(self.namespaces)
 
-    def _to_vault(self) -> dict[str, _Json]:
+    def _to_vault(self, shape: ResponseFormat) -> dict[str, _Json]:
         timestamp = format_time(self.timestamp)
         if not self.has_data:
             # Vault's placeholder month: only the timestamp is set.
@@ -276,9 +357,11 @@ class MonthActivity:
         new: dict[str, _Json]
         if self.new_clients.namespaces:
             new = {
-                "counts": dict(self.new_clients.counts._to_vault()),  # noqa: SLF001
+                "counts": dict(
+                    self.new_clients.counts._to_vault(shape, in_month=True)  # noqa: SLF001
+                ),
                 "namespaces": [
-                    ns._to_vault()  # noqa: SLF001
+                    ns._to_vault(shape, in_month=True)  # noqa: SLF001
                     for ns in self.new_clients.namespaces
                 ],
             }
@@ -286,8 +369,11 @@ class MonthActivity:
             new = {"counts": None, "namespaces": None}
         return {
             "timestamp": timestamp,
-            "counts": dict(self.counts._to_vault()),  # noqa: SLF001
-            "namespaces": [ns._to_vault() for ns in self.namespaces],  # noqa: SLF001
+            "counts": dict(self.counts._to_vault(shape, in_month=True)),  # noqa: SLF001
+            "namespaces": [
+                ns._to_vault(shape, in_month=True)  # noqa: SLF001
+                for ns in self.namespaces
+            ],
             "new_clients": new,
         }
 
@@ -336,14 +422,18 @@ class ActivityReport:
             )
         )
 
-    def to_vault_response(self) -> dict[str, _Json]:
+    def to_vault_response(
+        self, response_format: ResponseFormat = ResponseFormat.VAULT_1_21
+    ) -> dict[str, _Json]:
         """
         Return the report in the shape of Vault's activity response.
 
-        The result is the ``data`` object of Vault 1.18's
+        The result is the ``data`` object of Vault's
         ``GET sys/internal/counters/activity`` (plain dicts, lists, strings
-        and ints, ready for :func:`json.dumps`).  Estimated counts appear as
-        their rounded values.
+        and ints, ready for :func:`json.dumps`), by default in the shape of
+        Vault 1.18's counts with 1.21's ``mount_type``; *response_format*
+        picks an older shape (:class:`~clientid.ResponseFormat`).
+        Estimated counts appear as their rounded values.
 
         Months follow Vault's rule: months without data before the first
         and after the last month with data are placeholders (``null``
@@ -353,7 +443,15 @@ class ActivityReport:
         Where clientid differs on purpose: ``mounts`` carry ``mount_type``
         as in Vault 1.21, and ties in the namespace order are broken by
         namespace ID.
+
+        Raises:
+            InvalidModelError: *response_format* is not a ResponseFormat.
         """
+        given: object = response_format
+        if not isinstance(given, ResponseFormat):
+            field, rule = "response_format", "must be a ResponseFormat"
+            raise InvalidModelError(field, given, rule)
+        shape = given
         with_data = [i for i, m in enumerate(self.months) if m.has_data]
         first, last = (with_data[0], with_data[-1]) if with_data else (0, -1)
         months = [
@@ -364,7 +462,64 @@ class ActivityReport:
         return {
             "start_time": format_time(self.start_time),
             "end_time": format_time(self.end_time),
-            "total": dict(self.total._to_vault()),  # noqa: SLF001
-            "by_namespace": [ns._to_vault() for ns in self.by_namespace],  # noqa: SLF001
-            "months": [month._to_vault() for month in months],  # noqa: SLF001
+            "total": dict(self.total._to_vault(shape)),  # noqa: SLF001
+            "by_namespace": [
+                ns._to_vault(shape, in_month=False)  # noqa: SLF001
+                for ns in self.by_namespace
+            ],
+            "months": [month._to_vault(shape) for month in months],  # noqa: SLF001
         }
+
+    @classmethod
+    def from_vault_response(
+        cls,
+        response: object,
+        *,
+        namespace_id: NamespaceId = ROOT_NAMESPACE_ID,
+    ) -> ActivityReport:
+        """
+        Read Vault's activity response into a report, to compare it.
+
+        Reads the ``data`` object (or the whole response with its ``data``
+        envelope) of ``GET sys/internal/counters/activity`` as Vault 1.14
+        to 1.21 write it (:class:`~clientid.ResponseFormat`): the old and
+        the new counts names, ``mount_path`` or the docs' ``path``, with or
+        without ``mount_type``, placeholder months and left-out months.
+
+        What the response cannot say is filled in plainly: every number
+        is read as exact (Vault does not mark its estimates); before 1.17
+        ACME clients are inside ``non_entity_clients``; mounts have no
+        accessors; months Vault left out have zero counts; and
+        :attr:`distinct`, which Vault has no number for, is the sum of the
+        months' new clients (in Vault 1.14 that is the number of distinct
+        clients of the range).
+
+        Args:
+            response: The parsed JSON response.
+            namespace_id: The namespace the query was made in.
+
+        Raises:
+            MalformedRecordError: The input is not such a response; the
+                error names the JSON path (``months[2].counts.clients``),
+                the rule and the value.
+        """
+        # The reader needs this module's classes: imported when called.
+        from clientid.activity.response import read_response  # noqa: PLC0415
+
+        return read_response(response, namespace_id)
+
+    def compare(self, other: ActivityReport) -> ReportDifference:
+        """
+        Return how *other* differs from this report, count by count.
+
+        See :class:`~clientid.ReportDifference`: one row per month (and
+        the whole range), namespace, mount and client type, with
+        ``other - self`` and its ratio to this report's count.
+
+        Raises:
+            InvalidModelError: *other* is not an ActivityReport.
+        """
+        # The comparison needs this module's classes: imported when called.
+        from clientid.activity.compare import compare_reports  # noqa: PLC0415
+
+        return compare_reports(self, other)
