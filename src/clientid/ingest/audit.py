@@ -23,12 +23,14 @@ from clientid.errors import (
 )
 from clientid.identity.resolve import ROOT_POLICY, WRAPPING_POLICIES
 from clientid.ingest.common import (
+    DEFAULT_REJECTED_LIMIT,
     ClientEvent,
     RejectedRecord,
     SkipReason,
     _boolean,
     _child,
     _events,
+    _Rejections,
     _rfc3339,
     _string,
     _strings,
@@ -614,6 +616,9 @@ class AuditLogReader:
             about 200 bytes each).
         join_limit: How many token accessors to remember for the join; the
             oldest are forgotten first.
+        rejected_limit: How many malformed entries to keep in
+            :attr:`rejected` (the first ones); all are counted in
+            :attr:`rejected_count` and ``skipped``.
 
     See: https://developer.hashicorp.com/vault/docs/concepts/client-count
     """
@@ -642,6 +647,7 @@ class AuditLogReader:
         lenient: bool = False,
         dedup_limit: int = DEFAULT_DEDUP_LIMIT,
         join_limit: int = DEFAULT_JOIN_LIMIT,
+        rejected_limit: int = DEFAULT_REJECTED_LIMIT,
     ) -> None:
         if dedup_limit < 1:
             raise InvalidModelError(
@@ -673,7 +679,7 @@ class AuditLogReader:
         self._namespace_ids: dict[str, str] = {"": ROOT_NAMESPACE_ID}
         self._mounts: dict[str, tuple[str, str, str]] = {}
         self._skipped = dict.fromkeys(SkipReason, 0)
-        self._rejected: list[RejectedRecord] = []
+        self._rejected = _Rejections(rejected_limit)
         # Parsed time strings (request and response entries, and a token's
         # uses, repeat them); bounded, and only ever a pure function's
         # results, so it cannot change what the reader returns.
@@ -703,9 +709,18 @@ class AuditLogReader:
     @property
     def rejected(self) -> tuple[RejectedRecord, ...]:
         """
-        The malformed entries seen in lenient mode, in input order.
+        The first *rejected_limit* malformed entries seen in lenient mode.
+
+        In input order; :attr:`rejected_count` says how many there were.
         """
-        return tuple(self._rejected)
+        return self._rejected.kept()
+
+    @property
+    def rejected_count(self) -> int:
+        """
+        How many malformed entries the reader has rejected in lenient mode.
+        """
+        return self._rejected.total
 
     @property
     def namespaces(self) -> tuple[Namespace, ...]:
@@ -788,7 +803,7 @@ class AuditLogReader:
             )
             if not self._lenient:
                 raise error from None
-            self._rejected.append(RejectedRecord(index=index, error=error))
+            self._rejected.add(index, error)
             self._skipped[SkipReason.MALFORMED] += 1
             return None
         self._learn(parsed)
@@ -996,6 +1011,8 @@ class AuditLogReader:
             {
                 "dedup_limit": self._dedup_limit,
                 "join_limit": self._join_limit,
+                "rejected_limit": self._rejected.limit,
+                "rejected_count": self._rejected.total,
                 "index": self._index,
                 "counted": self._counted,
                 "approximate": self._approximate,
@@ -1040,7 +1057,12 @@ class AuditLogReader:
                 lenient=lenient,
                 dedup_limit=_int(doc["dedup_limit"]),
                 join_limit=_int(doc["join_limit"]),
+                # Absent from the images of earlier releases.
+                rejected_limit=_int(
+                    doc.get("rejected_limit", DEFAULT_REJECTED_LIMIT)
+                ),
             )
+            reader._rejected.total = _int(doc.get("rejected_count", 0))
             reader._index = _int(doc["index"])
             reader._counted = _int(doc["counted"])
             reader._approximate = _int(doc["approximate"])

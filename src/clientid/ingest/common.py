@@ -14,13 +14,23 @@ from typing import TYPE_CHECKING, Final, final
 
 import attrs
 
-from clientid.errors import MalformedRecordError
+from clientid.errors import InvalidModelError, MalformedRecordError
 from clientid.model.events import ClientEvent
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-__all__ = ["ClientEvent", "RejectedRecord", "SkipReason"]
+__all__ = [
+    "DEFAULT_REJECTED_LIMIT",
+    "ClientEvent",
+    "RejectedRecord",
+    "SkipReason",
+]
+
+#: How many malformed records a lenient reader keeps, by default: the first
+#: ones; every later one is only counted (an error holds its record's value,
+#: so keeping them all would grow without bound on a log of garbage).
+DEFAULT_REJECTED_LIMIT: Final = 1_000
 
 _UTC: Final = dt.UTC
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=_UTC)
@@ -78,6 +88,43 @@ class RejectedRecord:
         The error's message: field, rule and offending value.
         """
         return str(self.error)
+
+
+def check_rejected_limit(value: object) -> int:
+    """
+    Check a reader's *rejected_limit* argument: an ``int`` of at least 0.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidModelError(
+            field="rejected_limit", value=value, rule="must be an int"
+        )
+    if value < 0:
+        raise InvalidModelError(
+            field="rejected_limit", value=value, rule="must be at least 0"
+        )
+    return value
+
+
+@final
+class _Rejections:
+    """
+    The first *limit* rejected records of a lenient reader, and how many.
+    """
+
+    __slots__ = ("_kept", "limit", "total")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = check_rejected_limit(limit)
+        self.total = 0
+        self._kept: list[RejectedRecord] = []
+
+    def add(self, index: int, error: MalformedRecordError) -> None:
+        self.total += 1
+        if len(self._kept) < self.limit:
+            self._kept.append(RejectedRecord(index=index, error=error))
+
+    def kept(self) -> tuple[RejectedRecord, ...]:
+        return tuple(self._kept)
 
 
 # --------------------------------------------------------------------------

@@ -16,9 +16,11 @@ from clientid.errors import InvalidModelError, MalformedRecordError
 from clientid.ingest.common import (
     _EPOCH,
     _UTC,
+    DEFAULT_REJECTED_LIMIT,
     ClientEvent,
     RejectedRecord,
     _events,
+    _Rejections,
     _rfc3339,
 )
 from clientid.model.ids import (
@@ -195,6 +197,9 @@ class ExportReader:
         period_start: Start of the exported period, if known: a
             timezone-aware datetime (a date or a string is refused with
             :class:`~clientid.errors.InvalidModelError`).
+        rejected_limit: How many malformed records to keep in
+            :attr:`rejected` (the first ones); all are counted in
+            :attr:`rejected_count`.
 
     See: https://developer.hashicorp.com/vault/api-docs/system/internal-counters#activity-export
     """
@@ -212,6 +217,7 @@ class ExportReader:
         *,
         lenient: bool = False,
         period_start: dt.datetime | None = None,
+        rejected_limit: int = DEFAULT_REJECTED_LIMIT,
     ) -> None:
         given: object = period_start
         if given is not None and not isinstance(given, dt.datetime):
@@ -232,7 +238,7 @@ class ExportReader:
         self._period_start = period_start
         self._index = 0
         self._counted = 0
-        self._rejected: list[RejectedRecord] = []
+        self._rejected = _Rejections(rejected_limit)
 
     @property
     def counted(self) -> int:
@@ -244,9 +250,18 @@ class ExportReader:
     @property
     def rejected(self) -> tuple[RejectedRecord, ...]:
         """
-        The malformed records seen in lenient mode, in input order.
+        The first *rejected_limit* malformed records seen in lenient mode.
+
+        In input order; :attr:`rejected_count` says how many there were.
         """
-        return tuple(self._rejected)
+        return self._rejected.kept()
+
+    @property
+    def rejected_count(self) -> int:
+        """
+        How many malformed records the reader has rejected in lenient mode.
+        """
+        return self._rejected.total
 
     def read(
         self, records: Iterable[Mapping[str, object]]
@@ -280,7 +295,7 @@ class ExportReader:
             )
             if not self._lenient:
                 raise error from None
-            self._rejected.append(RejectedRecord(index=index, error=error))
+            self._rejected.add(index, error)
             return None
         self._counted += 1
         return event
