@@ -115,6 +115,7 @@ for seen in reader.read([]):
     log.record_event(seen)
 exports = ExportReader(lenient=True)
 assert_type(exports.rejected, tuple[RejectedRecord, ...])
+assert_type(exports.rejected_count, int)
 
 counted: DistinctCounter = counter
 counted = exact
