@@ -288,6 +288,27 @@ MALFORMED = [
         None,
     ),
     ({"mount_accessor": 7}, "mount_accessor", 7),
+    # Unix seconds are ASCII digits: Arabic-Indic or superscript digits are
+    # not a time, and a text number past Python's conversion limit is not
+    # one either.
+    ({"timestamp": "\u0663\u0663\u0663"}, "timestamp", "\u0663\u0663\u0663"),
+    ({"timestamp": "\u00b2"}, "timestamp", "\u00b2"),
+    ({"timestamp": "1" * 5000}, "timestamp", "1" * 5000),
+    # Offsets that move a time past the ends of the calendar in UTC.
+    (
+        {"client_first_used_time": "9999-12-31T23:59:59-23:59"},
+        "client_first_used_time",
+        "9999-12-31T23:59:59-23:59",
+    ),
+    (
+        {"token_creation_time": "0001-01-01T00:00:00+23:59"},
+        "token_creation_time",
+        "0001-01-01T00:00:00+23:59",
+    ),
+    # A lone surrogate cannot be written back out as UTF-8.
+    ({"client_id": "x\ud800"}, "client_id", "x\ud800"),
+    ({"namespace_id": "\ud800"}, "namespace_id", "\ud800"),
+    ({"mount_accessor": "auth_\udfff"}, "mount_accessor", "auth_\udfff"),
 ]
 
 

@@ -16,6 +16,7 @@ import attrs
 
 from clientid.errors import InvalidModelError, MalformedRecordError
 from clientid.model.events import ClientEvent
+from clientid.model.validators import NOT_UTF8, is_utf8
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -145,11 +146,26 @@ def _child(
     return value
 
 
+def record_text(value: object, path: str) -> str:
+    """
+    Return *value* if it is a ``str`` that can be written back as UTF-8.
+
+    The one check of a record's text fields: a JSON escape of U+D800
+    decodes to a lone surrogate, which no ID, hash or output can hold.
+
+    Raises:
+        MalformedRecordError: Naming *path*, the rule and the value.
+    """
+    if not isinstance(value, str):
+        raise MalformedRecordError(path, "must be a string", value)
+    if not is_utf8(value):
+        raise MalformedRecordError(path, NOT_UTF8, value)
+    return value
+
+
 def _string(parent: Mapping[str, object], key: str, path: str) -> str | None:
     value = parent.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise MalformedRecordError(path, "must be a string", value)
+    return None if value is None else record_text(value, path)
 
 
 def _boolean(parent: Mapping[str, object], key: str, path: str) -> bool | None:
@@ -169,6 +185,8 @@ def _strings(
         isinstance(item, str) for item in value
     ):
         raise MalformedRecordError(path, "must be a list of strings", value)
+    if not all(map(is_utf8, value)):
+        raise MalformedRecordError(path, NOT_UTF8, value)
     return tuple(value)
 
 
@@ -182,7 +200,13 @@ def _rfc3339(text: str, path: str) -> dt.datetime:
         raise MalformedRecordError(
             path, "must be an RFC 3339 time", text
         ) from None
-    return parsed.astimezone(_UTC)
+    try:
+        return parsed.astimezone(_UTC)
+    except OverflowError:
+        # Its offset moves it before year 1 or past year 9999 in UTC.
+        raise MalformedRecordError(
+            path, "must be a time between years 1 and 9999 in UTC", text
+        ) from None
 
 
 def _time(

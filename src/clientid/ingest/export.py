@@ -22,6 +22,7 @@ from clientid.ingest.common import (
     _events,
     _Rejections,
     _rfc3339,
+    record_text,
 )
 from clientid.model.ids import (
     ClientId,
@@ -44,6 +45,9 @@ _EXPORT_CLIENT_TYPES: Final[Mapping[str, ClientType]] = {
 }
 
 
+#: More digits than any Unix time a datetime can hold (year 9999 is 12).
+_MAX_SECONDS_DIGITS: Final = 20
+
 _TRUE_FALSE: Final[Mapping[str, bool]] = {"true": True, "false": False}
 
 
@@ -62,9 +66,7 @@ def _export_string(record: Mapping[str, object], key: str) -> str | None:
     value = record.get(key)
     if value is None or value == "":
         return None
-    if isinstance(value, str):
-        return value
-    raise MalformedRecordError(key, "must be a string", value)
+    return record_text(value, key)
 
 
 def _export_time(record: Mapping[str, object], key: str) -> dt.datetime | None:
@@ -75,8 +77,13 @@ def _export_time(record: Mapping[str, object], key: str) -> dt.datetime | None:
         raise MalformedRecordError(
             key, "must be Unix seconds or RFC 3339", value
         )
-    if isinstance(value, str) and value.isdigit():
-        # CSV exports before 1.18 write Unix seconds as text.
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        # CSV exports before 1.18 write Unix seconds as text (ASCII digits:
+        # str.isdigit alone also takes Arabic-Indic and superscript ones).
+        if len(value) > _MAX_SECONDS_DIGITS:
+            raise MalformedRecordError(
+                key, "must be Unix seconds in range", value
+            )
         value = int(value)
     if isinstance(value, int):
         try:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from clientid.errors import InvalidModelError
 from clientid.model.ids import ROOT_NAMESPACE_ID
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     import attrs
 
 __all__ = [
+    "NOT_UTF8",
     "aware_datetime",
     "boolean",
     "check_aware_datetime",
@@ -55,6 +56,7 @@ __all__ = [
     "id_string",
     "id_strings",
     "instances_of",
+    "is_utf8",
     "metadata_pairs",
     "mount_path",
     "namespace_path",
@@ -69,10 +71,13 @@ __all__ = [
 
 _E = TypeVar("_E", bound=enum.Enum)
 
-_NOT_UTF8: str = "must be encodable as UTF-8 (no lone surrogates)"
+NOT_UTF8: Final = "must be encodable as UTF-8 (no lone surrogates)"
 
 
-def _is_utf8(value: str) -> bool:
+def is_utf8(value: str) -> bool:
+    """
+    Whether *value* can be written as UTF-8 (it holds no lone surrogate).
+    """
     if value.isascii():
         return True
     try:
@@ -91,8 +96,8 @@ def check_text(field: str, value: object) -> str:
     """
     if not isinstance(value, str):
         raise InvalidModelError(field, value, "must be a str")
-    if not _is_utf8(value):
-        raise InvalidModelError(field, value, _NOT_UTF8)
+    if not is_utf8(value):
+        raise InvalidModelError(field, value, NOT_UTF8)
     return value
 
 
@@ -108,8 +113,8 @@ def check_id(field: str, value: object) -> str:
         raise InvalidModelError(field, value, "must be a non-empty str")
     if not value:
         raise InvalidModelError(field, value, "must not be empty")
-    if not _is_utf8(value):
-        raise InvalidModelError(field, value, _NOT_UTF8)
+    if not is_utf8(value):
+        raise InvalidModelError(field, value, NOT_UTF8)
     return value
 
 
@@ -154,8 +159,8 @@ def check_strings(
             raise InvalidModelError(
                 field, value, f"must hold only strings, holds {item!r}"
             )
-        if not _is_utf8(item):
-            raise InvalidModelError(field, value, _NOT_UTF8)
+        if not is_utf8(item):
+            raise InvalidModelError(field, value, NOT_UTF8)
         if not allow_empty and not item:
             raise InvalidModelError(
                 field, value, "must not contain an empty string"
@@ -366,7 +371,7 @@ def metadata_pairs(
             not isinstance(pair, tuple)
             or len(pair) != 2  # noqa: PLR2004
             or not all(
-                isinstance(part, str) and _is_utf8(part) for part in pair
+                isinstance(part, str) and is_utf8(part) for part in pair
             )
         ):
             raise InvalidModelError(attribute.name, value, rule)
