@@ -233,11 +233,17 @@ class ExportReader:
     ``client_type`` possibly absent), 1.18-1.20 (``timestamp`` in RFC 3339)
     and 1.21+ (``token_creation_time`` and ``client_first_used_time``, also
     spelled ``client_first_usage_time``).  ``acme`` and ``pki-acme`` both
-    mean :attr:`~clientid.ClientType.ACME`.  Unknown fields are ignored.
+    mean :attr:`~clientid.ClientType.ACME`; a record without
+    ``client_type`` is an entity, or with ``non_entity`` a non-entity
+    token, or an ACME client if its ID starts with ``pki-acme.``.  Unknown
+    fields are ignored.
 
     The event's time is the first-use time where the record has one;
     otherwise it is the token creation time, moved forward to
     *period_start* when given, and the event is marked ``approximate``.
+    A creation time of 0 (absent, ``0`` or the epoch) means Vault did not
+    record it; a record with neither time needs *period_start*, and the
+    error a default reader raises for it says so.
 
     Args:
         lenient: Return malformed records through :attr:`rejected` instead
