@@ -44,11 +44,17 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--exact-limit", type=int, default=100_000)
     parser.add_argument("--lg-k", type=int, default=14)
+    parser.add_argument(
+        "--shared-first",
+        action="store_true",
+        help="record the second namespace's uses before root's each round,"
+        " so the shared clients are first recorded there",
+    )
     args = parser.parse_args()
 
     home = _clients(args.clients, NamespaceId("root"))
     # Every fourth client is also used in the second namespace, after its
-    # first use in root.
+    # first use in root (before it with --shared-first).
     away = [
         Client(id=c.id, type=c.type, namespace_id=SECOND_NAMESPACE)
         for c in home[::4]
@@ -59,11 +65,11 @@ def main() -> int:
     log = ActivityLog(exact_limit=args.exact_limit, lg_k=args.lg_k)
     record = log.record
     started = time.perf_counter()
+    batches = (away, home) if args.shared_first else (home, away)
     for _ in range(rounds):
-        for client in home:
-            record(client, AT)
-        for client in away:
-            record(client, AT)
+        for batch in batches:
+            for client in batch:
+                record(client, AT)
     recorded = time.perf_counter() - started
     report = log.report(AT, AT)
     total = report.total.clients

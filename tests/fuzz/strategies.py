@@ -171,7 +171,7 @@ def mutated(
             ]
             parent = draw(st.sampled_from(objects))
             key = draw(st.sampled_from(["extra", "\ud800", "", "time", "id"]))
-            parent[key] = draw(st.sampled_from(HOSTILE_VALUES))
+            parent[key] = copy.deepcopy(draw(st.sampled_from(HOSTILE_VALUES)))
             continue
         if action == "surrogate":
             # Break one string already there: the likeliest JSON accident.
@@ -191,5 +191,7 @@ def mutated(
                 st.text(st.characters(exclude_categories=[]), max_size=40)
             )
         else:
-            parent[path[-1]] = draw(st.sampled_from(HOSTILE_VALUES))
+            parent[path[-1]] = copy.deepcopy(
+                draw(st.sampled_from(HOSTILE_VALUES))
+            )
     return index, record

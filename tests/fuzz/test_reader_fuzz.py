@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from tests.fuzz.strategies import AUDIT_ENTRIES, EXPORT_RECORDS, mutated
 
 from clientid import AuditLogReader, ExportReader
 from clientid.errors import ClientIdError
+from clientid.model.validators import is_utf8
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -84,21 +84,38 @@ def test_the_seed_windows_count_clients():
     assert sum(e is not None for e in EXPORT_BASELINE) > 10
 
 
-#: The readers still fail on the inputs pinned, one by one and strictly, in
-#: test_reader_regressions.py; until those are fixed the properties fail
-#: too.  Not strict: Hypothesis may or may not meet such an input in a run.
-#: Remove with the last strict xfail there.
-_KNOWN_READER_BUGS = pytest.mark.xfail(
-    strict=False,
-    reason="readers still fail on the inputs in test_reader_regressions.py",
-)
+#: The audit reader still fails on the inputs pinned strictly in
+#: test_reader_regressions.py and test_hostile_regressions.py: its fast
+#: parser checks the types of the request's fields but not that their text
+#: is encodable, so a lone surrogate in a value of ``request``, ``auth`` or
+#: ``response`` is accepted or raises from the model.  The audit property
+#: skips mutations that put one there (and only those), so it fails on
+#: anything else; drop the filter with the fix.
+_KNOWN_AUDIT_BUG_PARTS: tuple[str, ...] = ("request", "auth", "response")
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    """Whether any text value inside *value* is not encodable as UTF-8."""
+    if isinstance(value, str):
+        return not is_utf8(value)
+    if isinstance(value, dict):
+        return any(map(_has_lone_surrogate, value.values()))
+    if isinstance(value, list):
+        return any(map(_has_lone_surrogate, value))
+    return False
+
+
+def _hits_a_known_audit_bug(entry: object) -> bool:
+    """Whether *entry* holds an input the audit reader still gets wrong."""
+    return isinstance(entry, dict) and any(
+        _has_lone_surrogate(entry.get(part)) for part in _KNOWN_AUDIT_BUG_PARTS
+    )
 
 
 def _count(events: list[object]) -> int:
     return sum(event is not None for event in events)
 
 
-@_KNOWN_READER_BUGS
 @given(
     case=mutated(AUDIT_ENTRIES),
     insert=st.integers(0, len(AUDIT_ENTRIES)),
@@ -111,6 +128,7 @@ def test_mutated_audit_entry_is_a_named_error_or_a_counted_skip(
     One mutated audit entry never raises a raw error nor changes the rest.
     """
     _, hostile = case
+    assume(not _hits_a_known_audit_bug(hostile))
 
     events = _untouched_events(
         lambda: AuditLogReader(lenient=lenient),
@@ -123,7 +141,6 @@ def test_mutated_audit_entry_is_a_named_error_or_a_counted_skip(
     assert _count(events) == _count(AUDIT_BASELINE)
 
 
-@_KNOWN_READER_BUGS
 @given(
     case=mutated(EXPORT_RECORDS),
     insert=st.integers(0, len(EXPORT_RECORDS)),

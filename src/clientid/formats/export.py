@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Final, TypeAlias, final
 
 import attrs
 
+from clientid.errors import InvalidModelError
+from clientid.model.hashing import ACME_CLIENT_ID_PREFIX
 from clientid.model.ids import ClientId, ClientType, MountAccessor, NamespaceId
 from clientid.model.records import Metadata
 from clientid.model.validators import aware_datetime, non_empty
@@ -123,7 +125,46 @@ def _unix_seconds(moment: dt.datetime) -> int:
 
 
 def _rfc3339(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Go's RFC 3339 has four-digit years ("0001-01-01T00:00:00Z" for its
+    # zero time); strftime's %Y writes "1" for year 1 on glibc.
+    utc = moment.astimezone(dt.UTC)
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%SZ")
+
+
+def _check_typeless(
+    records: tuple[ExportRecord, ...], version: ExportFormat, layout: str
+) -> None:
+    """
+    Refuse a record whose type a layout without ``client_type`` would lose.
+
+    Without the field a record reads back as an entity, or, with
+    ``non_entity`` set, as an ACME client if its ID has Vault's
+    ``pki-acme.`` prefix and as a non-entity token otherwise.
+    """
+    for record in records:
+        client_type = record.client_type
+        if client_type in {ClientType.ENTITY, ClientType.NON_ENTITY_TOKEN}:
+            continue
+        if client_type is ClientType.ACME and record.client_id.startswith(
+            ACME_CLIENT_ID_PREFIX
+        ):
+            continue
+        raise InvalidModelError(
+            field="client_type",
+            value=client_type,
+            rule=(
+                f"cannot be written in the ExportFormat.{version.name}"
+                f" {layout}, which has no client_type: client"
+                f" {record.client_id!r} would read back as"
+                " non-entity-token; write it with version="
+                "ExportFormat.VAULT_1_18 or later"
+                + (
+                    ""
+                    if version is ExportFormat.VAULT_1_11
+                    else " (or as JSON lines)"
+                )
+            ),
+        )
 
 
 def _type_string(record: ExportRecord, version: ExportFormat) -> str:
@@ -205,7 +246,16 @@ def export_json_lines(
 
     Returns:
         The export text; every line, the last included, ends in a newline.
+
+    Raises:
+        InvalidModelError: The ``VAULT_1_11`` layout, which has no
+            ``client_type``, cannot hold a record's type: a secret-sync
+            client, or an ACME client whose ID lacks the ``pki-acme.``
+            prefix, would read back as a non-entity token.
     """
+    records = tuple(records)
+    if version is ExportFormat.VAULT_1_11:
+        _check_typeless(records, version, "layout")
     return "".join(
         _json_line(_fields(record, version)) + "\n" for record in records
     )
@@ -292,6 +342,13 @@ def export_csv(
     Returns:
         The CSV text, header first; every line ends in a newline.  No
         records give no text at all, not even a header (as in Vault).
+
+    Raises:
+        InvalidModelError: The five-column layout of ``VAULT_1_11`` and
+            ``VAULT_1_14``, which has no ``client_type``, cannot hold a
+            record's type: a secret-sync client, or an ACME client whose
+            ID lacks the ``pki-acme.`` prefix, would read back as a
+            non-entity token.
     """
     records = tuple(records)
     if not records:
@@ -299,6 +356,7 @@ def export_csv(
         return ""
     lines: list[list[str]] = []
     if version in {ExportFormat.VAULT_1_11, ExportFormat.VAULT_1_14}:
+        _check_typeless(records, version, "CSV layout")
         lines.append(list(_LEGACY_CSV_HEADER))
         lines.extend(
             [

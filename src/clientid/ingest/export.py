@@ -9,6 +9,7 @@ See: https://developer.hashicorp.com/vault/api-docs/system/internal-counters
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final, final
 
@@ -24,6 +25,7 @@ from clientid.ingest.common import (
     _rfc3339,
     record_text,
 )
+from clientid.model.hashing import ACME_CLIENT_ID_PREFIX
 from clientid.model.ids import (
     ClientId,
     ClientType,
@@ -47,6 +49,9 @@ _EXPORT_CLIENT_TYPES: Final[Mapping[str, ClientType]] = {
 
 #: More digits than any Unix time a datetime can hold (year 9999 is 12).
 _MAX_SECONDS_DIGITS: Final = 20
+
+#: Unix seconds as CSV text: an optional minus sign and ASCII digits.
+_UNIX_SECONDS_TEXT: Final = re.compile(r"-?[0-9]+")
 
 _TRUE_FALSE: Final[Mapping[str, bool]] = {"true": True, "false": False}
 
@@ -77,9 +82,10 @@ def _export_time(record: Mapping[str, object], key: str) -> dt.datetime | None:
         raise MalformedRecordError(
             key, "must be Unix seconds or RFC 3339", value
         )
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        # CSV exports before 1.18 write Unix seconds as text (ASCII digits:
-        # str.isdigit alone also takes Arabic-Indic and superscript ones).
+    if isinstance(value, str) and _UNIX_SECONDS_TEXT.fullmatch(value):
+        # CSV exports before 1.18 write Unix seconds as text: ASCII digits
+        # (str.isdigit alone also takes Arabic-Indic and superscript ones),
+        # with a minus sign before 1970, as Go's strconv writes an int64.
         if len(value) > _MAX_SECONDS_DIGITS:
             raise MalformedRecordError(
                 key, "must be Unix seconds in range", value
@@ -95,6 +101,85 @@ def _export_time(record: Mapping[str, object], key: str) -> dt.datetime | None:
     if isinstance(value, str):
         return _rfc3339(value, key)
     raise MalformedRecordError(key, "must be Unix seconds or RFC 3339", value)
+
+
+def _export_type(record: Mapping[str, object], client_id: str) -> ClientType:
+    """The record's client type, from ``client_type`` or ``non_entity``."""
+    type_text = _export_string(record, "client_type")
+    non_entity = _export_bool(record, "non_entity")
+    if type_text is None:
+        # Records without client_type: Vault <= 1.13, and every CSV row
+        # before 1.18 (its five columns have none).  An ACME client keeps
+        # its type in its ID, which Vault prefixes with "pki-acme." in
+        # every version; a non-entity token's ID (standard base64) never
+        # holds a dot.
+        if not non_entity:
+            return ClientType.ENTITY
+        if client_id.startswith(ACME_CLIENT_ID_PREFIX):
+            return ClientType.ACME
+        return ClientType.NON_ENTITY_TOKEN
+    if type_text not in _EXPORT_CLIENT_TYPES:
+        raise MalformedRecordError(
+            field="client_type",
+            reason="must be one of " + ", ".join(sorted(_EXPORT_CLIENT_TYPES)),
+            value=type_text,
+        )
+    client_type = _EXPORT_CLIENT_TYPES[type_text]
+    if non_entity is not None and non_entity != client_type.is_non_entity:
+        raise MalformedRecordError(
+            field="non_entity",
+            reason=f"must agree with client_type {client_type.value!r}",
+            value=non_entity,
+        )
+    return client_type
+
+
+def _creation_time(
+    record: Mapping[str, object], key: str
+) -> dt.datetime | None:
+    """
+    A token creation time, ``None`` when Vault left it out.
+
+    Versions 1.11-1.17 write the record's int64 timestamp as-is and leave
+    it out when it is 0; 1.18+ format that 0 as the epoch.  It means
+    "unknown", never January 1970.
+    """
+    created = _export_time(record, key)
+    return None if created == _EPOCH else created
+
+
+#: What a caller must pass to read a record that has no time at all.
+_NO_TIME: Final = (
+    "is absent or 0 (the Unix epoch): Vault did not record the token's "
+    "creation time, and the record has no client_first_used_time; "
+    "pass ExportReader(period_start=...) with the start of the exported "
+    "period, a timezone-aware datetime such as "
+    "datetime(2025, 3, 1, tzinfo=UTC), to count it in that period"
+)
+
+
+def _export_times(
+    record: Mapping[str, object], period_start: dt.datetime | None
+) -> tuple[dt.datetime, dt.datetime | None, bool]:
+    """The event's time, the token creation time and ``approximate``."""
+    # Parse every spelling, so a malformed one is reported even when
+    # another spelling is the one used.
+    created = _creation_time(record, "token_creation_time")
+    legacy_created = _creation_time(record, "timestamp")
+    created = created or legacy_created
+    first_used = _export_time(record, "client_first_used_time")
+    alias_first_used = _export_time(record, "client_first_usage_time")
+    first_used = first_used or alias_first_used
+    at = first_used or created or period_start
+    if at is None:
+        raise MalformedRecordError(
+            field="timestamp", reason=_NO_TIME, value=record.get("timestamp")
+        )
+    if period_start is not None and at < period_start:
+        # The record was exported for this period, so its first use lies
+        # inside it; only the token predates it.
+        at = period_start
+    return at, created, first_used is None
 
 
 def _export_event(
@@ -119,52 +204,8 @@ def _export_event(
             reason="must be a non-empty string",
             value=record.get("namespace_id"),
         )
-    type_text = _export_string(record, "client_type")
-    non_entity = _export_bool(record, "non_entity")
-    if type_text is None:
-        # Records written before client_type existed (Vault <= 1.13).
-        client_type = (
-            ClientType.NON_ENTITY_TOKEN if non_entity else ClientType.ENTITY
-        )
-    elif type_text in _EXPORT_CLIENT_TYPES:
-        client_type = _EXPORT_CLIENT_TYPES[type_text]
-    else:
-        raise MalformedRecordError(
-            field="client_type",
-            reason="must be one of " + ", ".join(sorted(_EXPORT_CLIENT_TYPES)),
-            value=type_text,
-        )
-    if non_entity is not None and non_entity != client_type.is_non_entity:
-        raise MalformedRecordError(
-            field="non_entity",
-            reason=f"must agree with client_type {client_type.value!r}",
-            value=non_entity,
-        )
-    # Parse every spelling, so a malformed one is reported even when
-    # another spelling is the one used.
-    created = _export_time(record, "token_creation_time")
-    legacy_created = _export_time(record, "timestamp")
-    if legacy_created == _EPOCH:
-        # Versions 1.11-1.17 write the record's int64 timestamp as-is and
-        # leave it out when it is 0: "unknown", never January 1970.
-        legacy_created = None
-    created = created or legacy_created
-    first_used = _export_time(record, "client_first_used_time")
-    alias_first_used = _export_time(record, "client_first_usage_time")
-    first_used = first_used or alias_first_used
-    at = first_used or created or period_start
-    if at is None:
-        raise MalformedRecordError(
-            field="timestamp",
-            reason="is required when token_creation_time and "
-            "client_first_used_time are absent and no period_start is given",
-            value=record.get("timestamp"),
-        )
-    approximate = first_used is None
-    if period_start is not None and at < period_start:
-        # The record was exported for this period, so its first use lies
-        # inside it; only the token predates it.
-        at = period_start
+    client_type = _export_type(record, client_id)
+    at, created, approximate = _export_times(record, period_start)
     mount_accessor = _export_string(record, "mount_accessor")
     client = Client(
         id=ClientId(client_id),
@@ -192,11 +233,17 @@ class ExportReader:
     ``client_type`` possibly absent), 1.18-1.20 (``timestamp`` in RFC 3339)
     and 1.21+ (``token_creation_time`` and ``client_first_used_time``, also
     spelled ``client_first_usage_time``).  ``acme`` and ``pki-acme`` both
-    mean :attr:`~clientid.ClientType.ACME`.  Unknown fields are ignored.
+    mean :attr:`~clientid.ClientType.ACME`; a record without
+    ``client_type`` is an entity, or with ``non_entity`` a non-entity
+    token, or an ACME client if its ID starts with ``pki-acme.``.  Unknown
+    fields are ignored.
 
     The event's time is the first-use time where the record has one;
     otherwise it is the token creation time, moved forward to
     *period_start* when given, and the event is marked ``approximate``.
+    A creation time of 0 (absent, ``0`` or the epoch) means Vault did not
+    record it; a record with neither time needs *period_start*, and the
+    error a default reader raises for it says so.
 
     Args:
         lenient: Return malformed records through :attr:`rejected` instead
