@@ -85,7 +85,12 @@ def read_what_if(name: str) -> WhatIf:
         msg = f"{name}: cannot open ({exc.strerror or exc})"
         raise argparse.ArgumentTypeError(msg) from exc
     try:
-        return WhatIf(name, Scenario.from_json(text))
+        decoded = text.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        msg = f"{name}: not a scenario: $ must be UTF-8 text ({exc.reason})"
+        raise argparse.ArgumentTypeError(msg) from exc
+    try:
+        return WhatIf(name, Scenario.from_json(decoded))
     except MalformedRecordError as exc:
         detail = f"{exc.field} {exc.reason}, got {exc.value!r}"
         msg = f"{name}: not a scenario: {detail}"
