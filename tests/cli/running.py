@@ -1,15 +1,17 @@
 """
-Running the ``clientid`` command in this process, and the files it leaves.
+Running the ``clientid`` command in this process; the files it leaves; the
+sample read by the library.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from clientid import cli
+from clientid import ActivityLog, AuditLogReader, cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,3 +45,22 @@ def restore(root: Path, files: dict[Path, bytes]) -> None:
             path.unlink()
     for path, data in files.items():
         path.write_bytes(data)
+
+
+def sample_log(exact_limit: int | None = None) -> tuple[ActivityLog, bytes]:
+    """The sample read by the library, and the reader's image."""
+    reader = AuditLogReader()
+    log = (
+        ActivityLog(retention_months=None)
+        if exact_limit is None
+        else ActivityLog(retention_months=None, exact_limit=exact_limit)
+    )
+    with (ROOT / "examples" / "data" / "sample-audit-log.jsonl").open(
+        encoding="utf-8"
+    ) as lines:
+        for line in lines:
+            event = reader.feed(json.loads(line))
+            if event is not None:
+                log.record_event(event)
+    reader.describe(log)
+    return log, reader.to_bytes()

@@ -10,9 +10,9 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from tests.cli.running import ROOT, Result
+from tests.cli.running import ROOT, Result, sample_log
 
-from clientid import ActivityLog, AuditLogReader, Scenario, serde
+from clientid import Scenario, serde
 from clientid.cli._state import save_state
 
 if TYPE_CHECKING:
@@ -30,23 +30,6 @@ def _json(result: Result) -> Any:
     return json.loads(result.out)
 
 
-def _sample_log(exact_limit: int | None = None) -> tuple[ActivityLog, bytes]:
-    """The sample read by the library, and the reader's image."""
-    reader = AuditLogReader()
-    log = (
-        ActivityLog(retention_months=None)
-        if exact_limit is None
-        else ActivityLog(retention_months=None, exact_limit=exact_limit)
-    )
-    with SAMPLE.open(encoding="utf-8") as lines:
-        for line in lines:
-            event = reader.feed(json.loads(line))
-            if event is not None:
-                log.record_event(event)
-    reader.describe(log)
-    return log, reader.to_bytes()
-
-
 def _write(tmp_path: Path, name: str, document: object) -> Path:
     path = tmp_path / name
     text = document if isinstance(document, str) else json.dumps(document)
@@ -61,7 +44,7 @@ class TestTheExamples:
 
     @pytest.mark.parametrize("scenario", [MERGE, TOKENS])
     def test_the_report_is_the_librarys_what_if(self, clientid, scenario):
-        log, _ = _sample_log()
+        log, _ = sample_log()
         expected = log.report(
             log.months[0],
             log.months[-1],
@@ -287,7 +270,7 @@ class TestSketchedMonths:
     @pytest.fixture
     def sketched(self, tmp_path: Path) -> Path:
         """A state whose months went past an exact limit of 5 clients."""
-        log, reader_image = _sample_log(exact_limit=5)
+        log, reader_image = sample_log(exact_limit=5)
         assert not log.report(log.months[0], log.months[-1]).is_exact
         state = tmp_path / "sketched.state"
         save_state(state, log, reader_image)
