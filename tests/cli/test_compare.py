@@ -361,6 +361,39 @@ class TestTrouble:
         assert message in result.err
         assert result.out == ""
 
+    @pytest.mark.parametrize(
+        ("start", "end"),
+        [
+            ("2025-01-01T00:00:00Z", "9999-12-31T23:59:59Z"),
+            ("0001-01-01T00:00:00+01:00", "2025-01-31T23:59:59Z"),
+        ],
+    )
+    def test_times_off_the_calendar_are_refused(
+        self, clientid, tmp_path, start, end
+    ):
+        bad = tmp_path / "bad.json"
+        bad.write_text(
+            json.dumps(
+                {
+                    "start_time": start,
+                    "end_time": end,
+                    "total": {
+                        "clients": 0,
+                        "entity_clients": 0,
+                        "non_entity_clients": 0,
+                    },
+                }
+            ),
+            encoding="utf-8",
+        )
+
+        result = clientid("compare", bad, SAMPLE, e2e=False)
+
+        assert result.code == 2
+        assert "bad.json: not Vault's activity response: " in result.err
+        assert "out of range" in result.err
+        assert "Traceback" not in result.err
+
     def test_a_bom_is_tolerated(self, clientid, tmp_path):
         bommed = tmp_path / "bom.json"
         bommed.write_bytes(b"\xef\xbb\xbf" + VAULT.read_bytes())

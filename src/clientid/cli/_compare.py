@@ -35,7 +35,7 @@ from clientid.cli._run import (
     read_audit,
 )
 from clientid.cli._sources import InputError, parse_json
-from clientid.errors import ClientIdError, MalformedRecordError
+from clientid.errors import MalformedRecordError
 
 if TYPE_CHECKING:
     from clientid.cli import _Subparsers
@@ -189,7 +189,9 @@ def _read_vault(name: str) -> ActivityReport:
         detail = f"{exc.field} {exc.reason}, got {exc.value!r}"
         msg = f"{name}: not Vault's activity response: {detail}"
         raise InputError(msg) from exc
-    except ClientIdError as exc:
+    except (ValueError, OverflowError) as exc:
+        # Times at the ends of the calendar (a month after 9999-12) escape
+        # the reader as Python's own errors.
         msg = f"{name}: not Vault's activity response: {exc}"
         raise InputError(msg) from exc
 
