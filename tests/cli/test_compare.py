@@ -137,6 +137,8 @@ class TestTheExample:
         result = clientid("compare", "--what-if", MERGE, VAULT, SAMPLE)
 
         assert result.code == 1
+        assert f"clientid's as if {MERGE} had held" in result.out
+        assert "had held" not in clientid("compare", VAULT, SAMPLE).out
         document = _json(
             clientid(
                 "compare",

@@ -70,6 +70,7 @@ class TestTheExamples:
         assert paths == {"team-a/": 23, "": 11, "team-a/dev/": 4}
         assert report["distinct"]["clients"]["value"] == 38
         assert "team-b/" not in table
+        assert f"as if {MERGE} had held (--what-if)" in table.splitlines()[1]
 
     def test_the_ci_tokens_become_one_entity(self, clientid):
         report = _json(

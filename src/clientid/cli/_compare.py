@@ -30,6 +30,7 @@ from clientid.activity.report import ActivityReport
 from clientid.cli._run import (
     Run,
     UsageError,
+    WhatIf,
     add_common_options,
     add_state_option,
     read_audit,
@@ -221,7 +222,7 @@ def run_compare(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     elif args.format == "csv":
         out.write(_csv(shown, tolerance))
     else:
-        out.write(_table(vault, shown, tolerance))
+        out.write(_table(vault, shown, tolerance, args.what_if))
     print(_verdict(difference, beyond, tolerance), file=err)
     return DIFFERENT if beyond else 0
 
@@ -255,11 +256,14 @@ def _table(
     vault: ActivityReport,
     shown: tuple[CountDifference, ...],
     tolerance: Tolerance,
+    what_if: WhatIf | None,
 ) -> str:
     title = (
         f"Vault's counts and clientid's, {vault.start_time:%Y-%m} to"
         f" {vault.end_time:%Y-%m}, namespace {vault.namespace_id} and below"
     )
+    if what_if is not None:
+        title += f",\nclientid's as if {what_if.name} had held (--what-if)"
     table = ReportDifference(rows=shown).to_table(
         changed_only=False, labels=("vault", "clientid")
     )

@@ -323,7 +323,9 @@ class Run:
                 "clientid: no client activity in the input", file=self.stderr
             )
             return 0
-        out.write(render(report, self.args.format))
+        what_if: WhatIf | None = getattr(self.args, "what_if", None)
+        name = None if what_if is None else what_if.name
+        out.write(render(report, self.args.format, what_if=name))
         return 0
 
 
