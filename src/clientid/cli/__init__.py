@@ -3,9 +3,12 @@ The ``clientid`` command: the edge that opens files and writes to terminals.
 
 Subcommands read Vault audit logs (``count``) or activity exports
 (``export``) into an :class:`~clientid.ActivityLog`, optionally kept between
-runs in a ``--state`` file, and print the report as a table, JSON, CSV or
-Vault's own response; ``chart`` draws the months.  Each subcommand is one
-``_add_<name>`` function in :data:`SUBCOMMANDS`.
+runs in a ``--state`` file, and print the report (of the world as a
+``--what-if`` scenario would have it, if given) as a table, JSON, CSV or
+Vault's own response; ``chart`` draws the months; ``compare`` sets Vault's
+activity response beside the same count.  Each subcommand is one
+``add_<name>`` function in :data:`SUBCOMMANDS`; what they share (options,
+state, the report) is in ``_run``, ``compare`` in ``_compare``.
 
 Exit status: 0 when the report was made, 1 when the input could not be
 used (``--strict`` and a malformed line, an unreadable file, a refused

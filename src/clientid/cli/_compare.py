@@ -137,7 +137,7 @@ def add_compare(subparsers: _Subparsers) -> None:
         help="the prefix the file audit device writes before each entry",
     )
     add_state_option(parser)
-    add_common_options(parser)
+    add_common_options(parser, strict_status=TROUBLE)
     parser.add_argument(
         "--tolerance",
         type=parse_tolerance,

@@ -134,8 +134,14 @@ def add_window_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_common_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--namespace``, ``--what-if``, ``--strict`` and ``--quiet``."""
+def add_common_options(
+    parser: argparse.ArgumentParser, *, strict_status: int = 1
+) -> None:
+    """
+    Add ``--namespace``, ``--what-if``, ``--strict`` and ``--quiet``.
+
+    *strict_status* is the exit status ``--strict`` stops with.
+    """
     parser.add_argument(
         "--namespace",
         default="",
@@ -153,8 +159,8 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--strict",
         action="store_true",
-        help="stop at the first malformed line with exit status 1 (default:"
-        " count it as malformed and go on)",
+        help="stop at the first malformed line with exit status"
+        f" {strict_status} (default: count it as malformed and go on)",
     )
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress line"
