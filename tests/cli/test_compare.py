@@ -110,6 +110,22 @@ class TestTheExample:
 
         assert result == from_file
 
+    def test_logs_without_clients_differ_wherever_vault_counted(
+        self, clientid, tmp_path
+    ):
+        empty = tmp_path / "empty.log"
+        empty.write_bytes(b"\n")
+
+        result = clientid(
+            "compare", "--format", "json", VAULT, empty, e2e=False
+        )
+
+        assert result.code == 1
+        rows = _json(result)["rows"]
+        assert rows
+        assert all(row["clientid"] == 0 < row["vault"] for row in rows)
+        assert all(row["relative"] == -1.0 for row in rows)
+
     def test_a_state_file_stands_in_for_the_logs(self, clientid, tmp_path):
         state = tmp_path / "clients.state"
         assert clientid("count", "--state", state, SAMPLE, e2e=False).code == 0
