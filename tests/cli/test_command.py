@@ -12,15 +12,14 @@ import csv
 import gzip
 import io
 import json
-import os
 import re
-import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
+from tests.cli.running import Result, in_process
 
 from clientid import cli
 from clientid.cli import _state
@@ -35,74 +34,6 @@ HALF = next(
     for number, line in enumerate(LINES)
     if json.loads(line)["time"] >= "2025-02"
 )
-
-
-class Result(NamedTuple):
-    code: int
-    out: str
-    err: str
-
-
-def _in_process(args: list[str], stdin: bytes | None, monkeypatch) -> Result:
-    out, err = io.StringIO(), io.StringIO()
-    if stdin is not None:
-        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
-    code = cli.main(args, stdout=out, stderr=err)
-    return Result(code, out.getvalue(), err.getvalue())
-
-
-def _files(root: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
-
-
-def _restore(root: Path, files: dict[Path, bytes]) -> None:
-    for path in _files(root):
-        if path not in files:
-            path.unlink()
-    for path, data in files.items():
-        path.write_bytes(data)
-
-
-@pytest.fixture
-def clientid(monkeypatch, tmp_path):
-    """
-    Run the command both ways, from the same files; return the subprocess's
-    result (the files it wrote stay).
-    """
-
-    def run(
-        *args: str | Path, stdin: bytes | None = None, e2e: bool = True
-    ) -> Result:
-        argv = [str(arg) for arg in args]
-        if not e2e:
-            # Set-up runs and repeated variants: in process only.
-            monkeypatch.chdir(tmp_path)
-            return _in_process(argv, stdin, monkeypatch)
-        before = _files(tmp_path)
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-        done = subprocess.run(
-            [sys.executable, "-m", "clientid", *argv],
-            input=stdin,
-            capture_output=True,
-            env=env,
-            cwd=tmp_path,
-            check=False,
-            timeout=120,
-        )
-        external = Result(
-            done.returncode,
-            done.stdout.decode("utf-8"),
-            done.stderr.decode("utf-8"),
-        )
-        after = _files(tmp_path)
-        _restore(tmp_path, before)
-        monkeypatch.chdir(tmp_path)
-        internal = _in_process(argv, stdin, monkeypatch)
-        assert internal == external
-        assert _files(tmp_path) == after
-        return external
-
-    return run
 
 
 def _json(result: Result) -> Any:
@@ -568,7 +499,7 @@ class TestChart:
     def test_without_matplotlib_the_message_names_the_extra(self, monkeypatch):
         monkeypatch.setitem(sys.modules, "matplotlib", None)
 
-        result = _in_process(
+        result = in_process(
             ["chart", "--out", "x.png", str(SAMPLE)], None, monkeypatch
         )
 

@@ -3,14 +3,20 @@ The ``clientid`` command: the edge that opens files and writes to terminals.
 
 Subcommands read Vault audit logs (``count``) or activity exports
 (``export``) into an :class:`~clientid.ActivityLog`, optionally kept between
-runs in a ``--state`` file, and print the report as a table, JSON, CSV or
-Vault's own response; ``chart`` draws the months.  Each subcommand is one
-``_add_<name>`` function in :data:`SUBCOMMANDS`.
+runs in a ``--state`` file, and print the report (of the world as a
+``--what-if`` scenario would have it, if given) as a table, JSON, CSV or
+Vault's own response; ``chart`` draws the months; ``compare`` sets Vault's
+activity response beside the same count.  Each subcommand is one
+``add_<name>`` function in :data:`SUBCOMMANDS`; what they share (options,
+state, the report) is in ``_run``, ``compare`` in ``_compare``.
 
 Exit status: 0 when the report was made, 1 when the input could not be
 used (``--strict`` and a malformed line, an unreadable file, a refused
 state file, a missing optional package) or the output was closed early,
-2 for usage errors.
+2 for usage errors (and a ``--what-if`` scenario that is malformed or
+cannot apply).  ``compare`` follows diff(1) instead: 0 when the counts
+agree, 1 when they differ, 2 for any trouble (a subcommand sets
+``trouble`` to the status of input errors).
 
 May import: everything in clientid; nothing imports it.
 """
@@ -20,38 +26,28 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import datetime as dt
 import os
 import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final, TypeAlias, cast
 
-from clientid.activity.log import ActivityLog
-from clientid.cli._progress import Progress
-from clientid.cli._render import FORMATS, render
-from clientid.cli._sources import (
-    InputError,
-    Item,
-    Stats,
-    expand,
-    merged,
-    raw_lines,
+from clientid.cli._compare import add_compare
+from clientid.cli._run import (
+    Run,
+    StrictStopError,
+    UsageError,
+    add_format_option,
+    add_input_options,
+    read_audit,
 )
-from clientid.cli._state import StateError, load_state, save_state
-from clientid.cli._times import Period, parse_period
-from clientid.errors import (
-    ClientIdError,
-    InvalidModelError,
-    MalformedRecordError,
-)
-from clientid.ingest.audit import AuditLogReader
-from clientid.ingest.common import SkipReason
+from clientid.cli._sources import InputError, Item, expand, raw_lines
+from clientid.cli._state import StateError, save_state
+from clientid.errors import ClientIdError, MalformedRecordError
 from clientid.ingest.export import ExportReader
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
 
-    from clientid.activity.report import ActivityReport
     from clientid.model.events import ClientEvent
 
     _Subparsers: TypeAlias = argparse._SubParsersAction[  # noqa: SLF001 (argparse's own type)
@@ -59,183 +55,6 @@ if TYPE_CHECKING:
     ]
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
-
-#: How many malformed lines are shown one by one before a summary.
-_SHOWN_PROBLEMS: Final = 10
-#: Lines between progress redraw checks.
-_TICK_LINES: Final = 4096
-
-
-class UsageError(Exception):
-    """The command line asks for something impossible (exit status 2)."""
-
-
-class _StrictStopError(Exception):
-    """``--strict`` met a malformed line (exit status 1)."""
-
-
-# --------------------------------------------------------------------------
-# One run: state, window, problems, report.
-# --------------------------------------------------------------------------
-
-
-class _Run:
-    """What a counting subcommand shares: state, filters and problems."""
-
-    def __init__(self, args: argparse.Namespace, stderr: IO[str]) -> None:
-        self.args = args
-        self.stderr = stderr
-        self.state_path: Path | None = args.state
-        state = load_state(args.state) if args.state is not None else None
-        self.log = (
-            state.log
-            if state is not None
-            else ActivityLog(retention_months=None)
-        )
-        self.reader_image = state.reader_image if state is not None else None
-        self.stats = Stats()
-        self.progress = Progress(stderr, self.stats, enabled=not args.quiet)
-        self.problems = 0
-        self.outside = 0
-        self.start: Period | None = args.start
-        self.end: Period | None = args.end
-        if self.start and self.end and self.start.start >= self.end.end:
-            msg = "--from must not be later than --to"
-            raise UsageError(msg)
-
-    def problem(self, item: Item, message: str) -> None:
-        """Count a malformed line; stop here under ``--strict``."""
-        self.problems += 1
-        if self.problems <= _SHOWN_PROBLEMS or self.args.strict:
-            self.progress.finish()
-            print(f"{item.name}:{item.line}: {message}", file=self.stderr)
-        if self.args.strict:
-            raise _StrictStopError
-
-    def record(self, event: ClientEvent) -> None:
-        """Record an event inside ``--from``/``--to``."""
-        at = event.at
-        if (self.start is not None and at < self.start.start) or (
-            self.end is not None and at >= self.end.end
-        ):
-            self.outside += 1
-            return
-        self.log.record_event(event)
-
-    def tick(self) -> None:
-        if self.stats.lines % _TICK_LINES == 0:
-            self.progress.tick()
-
-    def report(self) -> ActivityReport | None:
-        """The report over the window (or every month), scoped."""
-        log = self.log
-        if self.start is None and self.end is None and not log.months:
-            return None
-        first = self.start.start if self.start else None
-        last = (
-            self.end.end - dt.timedelta(microseconds=1) if self.end else None
-        )
-        if first is None:
-            first = log.months[0] if log.months else last
-        if last is None:
-            last = log.months[-1] if log.months else first
-        assert first is not None  # noqa: S101 (one of them is set)
-        assert last is not None  # noqa: S101
-        namespace = self.args.namespace
-        try:
-            scope = log.namespace_for(namespace)
-        except InvalidModelError:
-            known = ", ".join(
-                ns.namespace_path or "[root]"
-                for ns in log.report(first, last).by_namespace
-            )
-            msg = (
-                f"--namespace {namespace!r} names no namespace the input"
-                f" revealed (by path or ID; seen: {known or 'none'})"
-            )
-            raise UsageError(msg) from None
-        last = max(last, first)
-        return log.report(first, last, namespace_id=scope)
-
-    def finish(self, out: IO[str]) -> int:
-        """Save the state, print the report; the exit status."""
-        self.progress.finish()
-        if self.state_path is not None:
-            save_state(self.state_path, self.log, self.reader_image)
-        if self.problems:
-            print(
-                f"malformed: {self.problems:,} lines skipped (lenient;"
-                " --strict makes them an error)",
-                file=self.stderr,
-            )
-        if self.outside:
-            print(
-                f"outside --from/--to: {self.outside:,} client events",
-                file=self.stderr,
-            )
-        report = self.report()
-        if report is None:
-            print(
-                "clientid: no client activity in the input", file=self.stderr
-            )
-            return 0
-        out.write(render(report, self.args.format))
-        return 0
-
-
-# --------------------------------------------------------------------------
-# Subcommands.
-# --------------------------------------------------------------------------
-
-
-def _add_input_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--state",
-        type=Path,
-        metavar="FILE",
-        help="load the counts kept in FILE (if it exists), add this input,"
-        " and save them back atomically",
-    )
-    parser.add_argument(
-        "--from",
-        dest="start",
-        type=parse_period,
-        metavar="WHEN",
-        help="count from this month (2025-03), day (2025-03-01), RFC 3339"
-        " time or Unix seconds on",
-    )
-    parser.add_argument(
-        "--to",
-        dest="end",
-        type=parse_period,
-        metavar="WHEN",
-        help="count up to the end of this month, day, or up to this time",
-    )
-    parser.add_argument(
-        "--namespace",
-        default="",
-        metavar="PATH_OR_ID",
-        help="report this namespace and its children only (default: root)",
-    )
-    parser.add_argument(
-        "--strict",
-        action="store_true",
-        help="stop at the first malformed line with exit status 1 (default:"
-        " count it as malformed and go on)",
-    )
-    parser.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress line"
-    )
-
-
-def _add_format_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
-        default="table",
-        help="table (default), clientid's JSON, CSV rows, or Vault's"
-        " activity API response JSON",
-    )
 
 
 def _add_count(subparsers: _Subparsers) -> None:
@@ -254,55 +73,14 @@ def _add_count(subparsers: _Subparsers) -> None:
         default="",
         help="the prefix the file audit device writes before each entry",
     )
-    _add_input_options(parser)
-    _add_format_option(parser)
+    add_input_options(parser)
+    add_format_option(parser)
     parser.set_defaults(run=_run_count)
 
 
-def _read_audit(run: _Run, logs: Sequence[str]) -> None:
-    """Feed audit logs to the reader (restored from the state) and log."""
-    args = run.args
-    reader = (
-        AuditLogReader.from_bytes(run.reader_image)
-        if run.reader_image is not None
-        else AuditLogReader()
-    )
-    for item in merged(expand(logs), run.stats, args.prefix):
-        run.tick()
-        if item.error is not None:
-            run.problem(item, item.error)
-            continue
-        try:
-            event = reader.feed(item.value)  # type: ignore[arg-type]
-        except MalformedRecordError as exc:
-            run.problem(item, f"{exc.field} {exc.reason}, got {exc.value!r}")
-            continue
-        if event is not None:
-            run.record(event)
-    reader.describe(run.log)
-    run.reader_image = reader.to_bytes()
-    run.progress.finish()
-    print(_audit_summary(reader), file=run.stderr)
-
-
-def _audit_summary(reader: AuditLogReader) -> str:
-    skipped = reader.skipped
-    del skipped[SkipReason.MALFORMED]
-    parts = ", ".join(
-        f"{count:,} {reason.value}"
-        for reason, count in skipped.items()
-        if count
-    )
-    return (
-        f"counted {reader.counted:,} client events"
-        f" ({reader.approximate:,} attributed approximately);"
-        f" skipped: {parts or 'none'}"
-    )
-
-
 def _run_count(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    run = _Run(args, err)
-    _read_audit(run, args.logs)
+    run = Run(args, err)
+    read_audit(run, args.logs)
     return run.finish(out)
 
 
@@ -316,13 +94,13 @@ def _add_export(subparsers: _Subparsers) -> None:
     parser.add_argument(
         "files", nargs="+", metavar="FILE", help="export file, directory or -"
     )
-    _add_input_options(parser)
-    _add_format_option(parser)
+    add_input_options(parser)
+    add_format_option(parser)
     parser.set_defaults(run=_run_export)
 
 
 def _export_records(
-    run: _Run, name: str, raw: IO[bytes]
+    run: Run, name: str, raw: IO[bytes]
 ) -> Iterator[tuple[Item, Mapping[str, object] | None]]:
     """Yield each record of a JSON-lines or CSV export with its place."""
     lines = raw_lines(name, raw, run.stats)
@@ -385,7 +163,7 @@ def _csv_records(
 
 
 def _run_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    run = _Run(args, err)
+    run = Run(args, err)
     reader = ExportReader()
     for source in expand(args.files):
         with source.open() as raw:
@@ -422,7 +200,7 @@ def _add_chart(subparsers: _Subparsers) -> None:
         "--out", type=Path, required=True, help="the PNG file to write"
     )
     parser.add_argument("--prefix", default="", help=argparse.SUPPRESS)
-    _add_input_options(parser)
+    add_input_options(parser)
     parser.set_defaults(run=_run_chart, format="table")
 
 
@@ -432,9 +210,9 @@ def _run_chart(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if not args.logs and args.state is None:
         msg = "chart needs audit logs or a --state file"
         raise UsageError(msg)
-    run = _Run(args, err)
+    run = Run(args, err)
     if args.logs:
-        _read_audit(run, args.logs)
+        read_audit(run, args.logs)
     run.progress.finish()
     if run.state_path is not None:
         save_state(run.state_path, run.log, run.reader_image)
@@ -455,6 +233,7 @@ def _run_chart(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 SUBCOMMANDS: Final[list[Callable[[_Subparsers], None]]] = [
     _add_count,
     _add_export,
+    add_compare,
     _add_chart,
 ]
 
@@ -511,6 +290,8 @@ def _run_reporting_errors(
 ) -> int:
     """Run the subcommand; turn every expected failure into a status."""
     run: Callable[[argparse.Namespace, IO[str], IO[str]], int] = args.run
+    # The status of input that cannot be used (compare's is 2, as diff's).
+    trouble: int = getattr(args, "trouble", 1)
     try:
         code = run(args, out, err)
         out.flush()
@@ -521,21 +302,21 @@ def _run_reporting_errors(
         if out is sys.stdout:
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, sys.stdout.fileno())
-        return 1
+        return trouble
     except UsageError as exc:
         parser.print_usage(err)
         print(f"clientid: error: {exc}", file=err)
         return 2
-    except _StrictStopError:
+    except StrictStopError:
         print(
             "clientid: --strict: stopped at the first malformed line;"
             " no report, state file not written",
             file=err,
         )
-        return 1
+        return trouble
     except (InputError, StateError, ClientIdError) as exc:
         print(f"clientid: {exc}", file=err)
-        return 1
+        return trouble
     except KeyboardInterrupt:
         print("clientid: interrupted; state file not written", file=err)
         return 130

@@ -31,8 +31,15 @@ _COLUMNS: Final = (
 )
 
 
-def render(report: ActivityReport, output_format: str) -> str:
-    """Return the report in one of :data:`FORMATS`."""
+def render(
+    report: ActivityReport, output_format: str, *, what_if: str | None = None
+) -> str:
+    """
+    Return the report in one of :data:`FORMATS`.
+
+    *what_if* names the scenario file the report is of (the table's title
+    says so).
+    """
     if output_format == "json":
         # cattrs loads only when JSON is asked for.
         from clientid import serde  # noqa: PLC0415
@@ -42,7 +49,7 @@ def render(report: ActivityReport, output_format: str) -> str:
         return json.dumps(report.to_vault_response(), indent=2) + "\n"
     if output_format == "csv":
         return _csv(report)
-    return _table(report)
+    return _table(report, what_if)
 
 
 def _cell(count: Count) -> str:
@@ -64,7 +71,7 @@ def _label(namespace: NamespaceCounts) -> str:
     return namespace.namespace_path or "[root]"
 
 
-def _table(report: ActivityReport) -> str:
+def _table(report: ActivityReport, what_if: str | None) -> str:
     rows: list[list[str]] = []
     for month in report.months:
         when = f"{month.timestamp:%Y-%m}"
@@ -106,6 +113,8 @@ def _table(report: ActivityReport) -> str:
         f"Vault clients {report.start_time:%Y-%m} to {report.end_time:%Y-%m}"
         f", namespace {report.namespace_id} and below"
     )
+    if what_if is not None:
+        title += f",\nas if {what_if} had held (--what-if)"
     lines = [title, ""]
     for row in [header, *rows]:
         if not row:
