@@ -473,6 +473,26 @@ class TestMalformed:
                 {"data": broken(_set(["total", "clients"], "x"))},
                 "data.total.clients",
             ),
+            # Offsets that move a time off the calendar in UTC.
+            (
+                broken(_set(["start_time"], "0001-01-01T00:00:00+01:00")),
+                "start_time",
+            ),
+            (
+                broken(_set(["end_time"], "9999-12-31T23:59:59-01:00")),
+                "end_time",
+            ),
+            # A lone surrogate cannot be written out again.
+            (
+                broken(_set(["by_namespace", 0, "namespace_path"], "\ud800")),
+                "by_namespace[0].namespace_path",
+            ),
+            # A period far longer than any retention: refused, not built
+            # month by month.
+            (
+                broken(_set(["end_time"], "9999-11-30T23:59:59Z")),
+                "end_time",
+            ),
         ],
     )
     def test_malformed_responses_name_the_json_path(self, response, field):
@@ -484,6 +504,28 @@ class TestMalformed:
 
         assert info.value.field == field
         assert str(info.value).startswith(field)
+
+
+def test_a_period_ending_in_the_calendars_last_month_reads():
+    """December 9999 is a month like any other; its end is the last second."""
+    response = {
+        "start_time": "9999-11-01T00:00:00Z",
+        "end_time": "9999-12-31T23:59:59Z",
+        "total": {
+            "clients": 0,
+            "entity_clients": 0,
+            "non_entity_clients": 0,
+        },
+        "by_namespace": [],
+        "months": [],
+    }
+
+    report = ActivityReport.from_vault_response(response)
+
+    assert report.end_time == dt.datetime(
+        9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC
+    )
+    assert [m.timestamp.month for m in report.months] == [11, 12]
 
 
 class TestCompare:

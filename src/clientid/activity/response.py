@@ -24,12 +24,15 @@ from clientid.activity.report import (
 )
 from clientid.errors import MalformedRecordError
 from clientid.model.ids import NamespaceId
+from clientid.model.validators import NOT_UTF8, is_utf8
 
 __all__ = ["read_response"]
 
 #: Each type's key, then the name Vault used before 1.10 and kept to 1.17.
 _ENTITY_KEYS: Final = ("entity_clients", "distinct_entities")
 _NON_ENTITY_KEYS: Final = ("non_entity_clients", "non_entity_tokens")
+#: The longest period a response may span (100 years): each month is built.
+_MAX_MONTHS: Final = 1200
 
 
 def _fail(
@@ -57,6 +60,8 @@ def _list(path: str, value: object) -> list[object]:
 def _text(path: str, value: object) -> str:
     if not isinstance(value, str):
         raise _fail(path, "must be a JSON string", value)
+    if not is_utf8(value):
+        raise _fail(path, NOT_UTF8, value)
     return value
 
 
@@ -74,7 +79,12 @@ def _time(path: str, value: object) -> dt.datetime:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise _fail(path, "must be an RFC 3339 time with an offset", value)
-    return moment.astimezone(dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:
+        # Its offset moves it before year 1 or past year 9999 in UTC.
+        reason = "must be a time between years 1 and 9999 in UTC"
+        raise _fail(path, reason, value) from None
 
 
 def _counts(path: str, value: object) -> ClientCounts:
@@ -154,6 +164,14 @@ def _month_key(moment: dt.datetime) -> int:
 
 def _month_start(key: int) -> dt.datetime:
     return dt.datetime(key // 12, key % 12 + 1, 1, tzinfo=dt.UTC)
+
+
+def _month_last_second(key: int) -> dt.datetime:
+    last = dt.datetime.max.replace(microsecond=0, tzinfo=dt.UTC)
+    if key == _month_key(last):
+        # December 9999: the next month is off the calendar.
+        return last
+    return _month_start(key + 1) - dt.timedelta(seconds=1)
 
 
 def _empty_month(key: int) -> MonthActivity:
@@ -236,10 +254,15 @@ def read_response(
         reason = "must not be before start_time"
         field = f"{prefix}end_time"
         raise _fail(field, reason, data.get("end_time"))
+    if last - first >= _MAX_MONTHS:
+        # Every month of the period is built; no retention comes close.
+        reason = f"must be within {_MAX_MONTHS} months of start_time"
+        field = f"{prefix}end_time"
+        raise _fail(field, reason, data.get("end_time"))
     months = _months(f"{prefix}months", data.get("months", []), first, last)
     return ActivityReport(
         start_time=_month_start(first),
-        end_time=_month_start(last + 1) - dt.timedelta(seconds=1),
+        end_time=_month_last_second(last),
         namespace_id=namespace_id,
         total=_counts(f"{prefix}total", data.get("total")),
         distinct=add_client_counts(m.new_clients.counts for m in months),
