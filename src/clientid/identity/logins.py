@@ -161,19 +161,10 @@ class LoginsPart(PoliciesPart, GroupsPart):
             if alias_name is None or (mount.local and self._disable_local)
             else self._login_alias(mount, alias_name, metadata)
         )
+        token_policies = self._login_token_policies(
+            policies, no_default_policy=no_default_policy
+        )
         entity = login[0]
-        requested = (
-            policies
-            if isinstance(policies, tuple)
-            else strings("policies", policies)
-        )
-        token_policies = self._login_policies.get(
-            (requested, no_default_policy)
-        )
-        if token_policies is None:
-            token_policies = self._checked_login_policies(
-                requested, no_default_policy=no_default_policy
-            )
         plan = (
             self._checked_login_identity(entity, mount, group_aliases)
             if group_aliases
@@ -192,6 +183,24 @@ class LoginsPart(PoliciesPart, GroupsPart):
             accessor=accessor,
             at=at,
         )
+
+    def _login_token_policies(
+        self, policies: Iterable[str], *, no_default_policy: bool
+    ) -> tuple[str, ...]:
+        """The token policies a login grants, checked (and remembered)."""
+        requested = (
+            policies
+            if isinstance(policies, tuple)
+            else strings("policies", policies)
+        )
+        token_policies = self._login_policies.get(
+            (requested, no_default_policy)
+        )
+        if token_policies is None:
+            token_policies = self._checked_login_policies(
+                requested, no_default_policy=no_default_policy
+            )
+        return token_policies
 
     def _issue_login(
         self,

@@ -328,34 +328,28 @@ class TokensPart(RequestsPart, GroupsPart):
         """
         reject_single_strings(policies=policies)
         request_ns = namespace_id or parent.namespace_id
-        self._check_usable(parent, request_ns)
-        if parent.type is TokenType.BATCH:
-            fail("token-batch-parent", "parent", parent.type.value)
+        role = self._checked_creation(
+            parent,
+            request_ns,
+            role_name,
+            entity_alias=entity_alias,
+            no_parent=no_parent,
+            sudo=sudo,
+        )
         is_root = parent.policies == (ROOT_POLICY,)
-        is_sudo = sudo or is_root
-        role = self._token_role(request_ns, role_name)
-        if entity_alias and role is None:
-            fail(
-                "token-entity-alias-without-role", "entity_alias", entity_alias
-            )
-        if no_parent and not is_sudo:
-            fail("token-orphan-sudo", "no_parent", no_parent)
         child_ns = request_ns != parent.namespace_id
-        if child_ns and not is_sudo:
-            fail("token-child-namespace-sudo", "namespace_id", request_ns)
         is_orphan = orphan or no_parent or (role is not None and role.orphan)
         new_type = _token_type(role, token_type)
-        strip_default = no_default_policy or (
-            role is not None and role.token_no_default_policy
+        final = self._created_policies(
+            parent,
+            role,
+            policies,
+            no_default_policy=no_default_policy,
+            new_type=new_type,
+            child_ns=child_ns,
+            is_root=is_root,
+            is_sudo=sudo or is_root,
         )
-        final = self._token_policies(
-            parent, role, policies, child_ns=child_ns, is_sudo=is_sudo
-        )
-        if strip_default:
-            final = tuple(p for p in final if p != DEFAULT_POLICY)
-        if ROOT_POLICY in final:
-            _refuse_root(final, new_type, child_ns=child_ns, is_root=is_root)
-        reject_wrapping(final)
         # The entity (section 8.3).
         entity_id, planned = (
             (None if is_orphan else parent.entity_id, None)
@@ -377,6 +371,57 @@ class TokensPart(RequestsPart, GroupsPart):
             self._put_entity(planned[0])
             self._put_alias(planned[1])
         return token
+
+    def _checked_creation(
+        self,
+        parent: Token,
+        request_ns: NamespaceId,
+        role_name: str | None,
+        *,
+        entity_alias: str | None,
+        no_parent: bool,
+        sudo: bool,
+    ) -> TokenRole | None:
+        """Check who may create the token, and where; return the role."""
+        self._check_usable(parent, request_ns)
+        if parent.type is TokenType.BATCH:
+            fail("token-batch-parent", "parent", parent.type.value)
+        is_sudo = sudo or parent.policies == (ROOT_POLICY,)
+        role = self._token_role(request_ns, role_name)
+        if entity_alias and role is None:
+            fail(
+                "token-entity-alias-without-role", "entity_alias", entity_alias
+            )
+        if no_parent and not is_sudo:
+            fail("token-orphan-sudo", "no_parent", no_parent)
+        if request_ns != parent.namespace_id and not is_sudo:
+            fail("token-child-namespace-sudo", "namespace_id", request_ns)
+        return role
+
+    def _created_policies(
+        self,
+        parent: Token,
+        role: TokenRole | None,
+        requested: Iterable[str] | None,
+        *,
+        no_default_policy: bool,
+        new_type: TokenType,
+        child_ns: bool,
+        is_root: bool,
+        is_sudo: bool,
+    ) -> tuple[str, ...]:
+        """The new token's policies, with ``default`` and ``root`` checked."""
+        final = self._token_policies(
+            parent, role, requested, child_ns=child_ns, is_sudo=is_sudo
+        )
+        if no_default_policy or (
+            role is not None and role.token_no_default_policy
+        ):
+            final = tuple(p for p in final if p != DEFAULT_POLICY)
+        if ROOT_POLICY in final:
+            _refuse_root(final, new_type, child_ns=child_ns, is_root=is_root)
+        reject_wrapping(final)
+        return final
 
     def _token_policies(
         self,
