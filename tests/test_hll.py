@@ -18,10 +18,10 @@ from clientid.errors import (
     UnsupportedFormatError,
 )
 from clientid.sketch.datasketches import kxq_sums
-from clientid.sketch.hll import (
-    _composite_estimate,
-    _interpolate_raw,
-    _interpolation_start,
+from clientid.sketch.estimators import (
+    composite_estimate,
+    interpolate_raw,
+    interpolation_start,
 )
 from clientid.sketch.tables import COMPOSITE_X
 
@@ -665,19 +665,19 @@ class TestCompositeEstimator:
         """
         A raw estimate below the first interpolation point estimates 0.
         """
-        assert _composite_estimate(4, 1e9, 0) == 0.0
+        assert composite_estimate(4, 1e9, 0) == 0.0
 
     def test_raw_estimate_on_the_last_point_uses_its_cardinality(self):
         """
         Exactly the last table point maps to stride * 256.
         """
-        assert _interpolate_raw(COMPOSITE_X[0], 1, COMPOSITE_X[0][-1]) == 256.0
+        assert interpolate_raw(COMPOSITE_X[0], 1, COMPOSITE_X[0][-1]) == 256.0
 
     def test_interpolation_near_the_end_uses_the_last_four_points(self):
         """
         Between the last two points, the cubic runs through the last four.
         """
-        assert _interpolation_start([0.0, 1.0, 2.0, 3.0, 4.0, 5.0], 4.5) == 2
+        assert interpolation_start([0.0, 1.0, 2.0, 3.0, 4.0, 5.0], 4.5) == 2
 
 
 class TestRawHashes:
