@@ -379,6 +379,35 @@ class TestUnionAndMerge:
 
         assert round(result.estimate()) == 50
 
+    @pytest.mark.parametrize(
+        ("lg_k", "left", "right"),
+        [(4, 5, 5), (8, 20, 20), (12, 200, 300), (12, 384, 1)],
+    )
+    def test_coupon_union_past_the_limit_holds_every_coupon(
+        self, lg_k, left, right
+    ):
+        """
+        Coupon sketches whose union overflows promote to the registers of
+        all their items, out of order, as feeding every item would give.
+        """
+        items = _items("p-", left + right)
+        first = _sketch(lg_k, "unused-", 0)
+        first.update(items[:left])
+        second = _sketch(lg_k, "unused-", 0)
+        second.update(items[left:])
+        assert not first._registers
+        assert not second._registers
+        fed = _sketch(lg_k, "p-", left + right)
+
+        for result in (first.union(second), second.union(first)):
+            result._check()
+
+            assert bytes(result._registers) == bytes(fed._registers)
+            assert (result._out_of_order, result._hip) == (True, 0.0)
+        merged = first.copy()
+        merged.merge(second)
+        assert merged == first.union(second)
+
     def test_union_uses_the_composite_estimator(self):
         """
         An HLL-mode union is out of order: composite estimate, no HIP.

@@ -716,13 +716,14 @@ class HyperLogLog:
         """Take in a sketch whose lg_k is at least this one's."""
         if not source._registers:
             if not self._registers:
-                for coupon in sorted(source._coupons):
-                    self._coupons.add(coupon)
-                    if len(self._coupons) > coupon_limit(self._lg_k):
-                        self._promote()
-                        break
-                else:
+                # In bulk: past the limit the result is the registers of
+                # all the coupons, out of order (the caller settles it).
+                self._coupons |= source._coupons
+                if len(self._coupons) <= COUPON_LIMITS[self._lg_k]:
                     return
+                self._promote()
+                self._mark_stale()
+                return
             registers = self._registers
             mask = len(registers) - 1
             for coupon in source._coupons:
