@@ -3,26 +3,37 @@ Per-item ``add`` and batch ``update`` against datasketches, interleaved.
 
 On a shared machine the absolute times drift with the load of other jobs,
 so this script runs every contender once per round, in turn, for several
-rounds, and reports each one's median round and its ratio to the median of
-datasketches' per-item loop (above 1.0: faster than datasketches).  A
-contender that only hashes (a loop calling ``mmh3.hash128``) shows the
-floor of any per-item Python API.  Run::
+rounds, and reports each one's median round, the ratio of datasketches'
+median per-item loop to it (above 1.0: faster than datasketches), and the
+spread of the same ratio taken round by round (each contender against
+datasketches' run of the same round).  Each timed call runs with the
+garbage collector off, as ``timeit`` runs, and is timed in CPU time of
+this process (``--clock process``, the default) or wall time
+(``--clock wall``): CPU time leaves out the stretches in which other jobs
+had the core.  Contenders that only hash (a loop calling ``mmh3.hash128``,
+a method that hashes and compares) show the floor of any per-item Python
+API.  Run::
 
     python benchmarks/hll_side_by_side.py --rounds 7
+    python benchmarks/hll_side_by_side.py --only add pure   # no numpy path
 
-It prints a Markdown table; every clientid sketch is checked to hold the
-same registers as datasketches' (both images decoded to registers).
+``--only`` picks the clientid contenders (``add``, ``numpy``, ``pure``);
+datasketches always runs, as the reference.  It prints a Markdown table;
+every clientid sketch is checked to hold the same registers as
+datasketches' (both images decoded to registers), and the ``numpy`` row is
+preceded by a note if numpy is missing (it then runs the pure path).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import statistics
 import sys
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from unittest import mock
 
 import datasketches
@@ -101,6 +112,15 @@ def clientid_update(items: list[str], lg_k: int) -> HyperLogLog:
     return sketch
 
 
+def numpy_installed() -> bool:
+    """Tell whether the numpy path of ``update`` can run here."""
+    try:
+        import clientid.sketch.batch_numpy  # noqa: F401, PLC0415
+    except ImportError:
+        return False
+    return True
+
+
 def clientid_update_pure(items: list[str], lg_k: int) -> HyperLogLog:
     """HyperLogLog.update(list) on the pure-Python path."""
     sketch = HyperLogLog(lg_k)
@@ -109,13 +129,20 @@ def clientid_update_pure(items: list[str], lg_k: int) -> HyperLogLog:
     return sketch
 
 
-CONTENDERS: dict[str, Callable[[list[str], int], object]] = {
-    "datasketches `update` loop": datasketches_add,
+REFERENCE: Final = "datasketches `update` loop"
+FLOORS: dict[str, Callable[[list[str], int], object]] = {
     "`mmh3.hash128` loop (floor)": hash_only,
     "per-item method that only hashes (floor)": method_floor,
-    "clientid `add`": clientid_add,
-    "clientid `update(list)`, numpy": clientid_update,
-    "clientid `update(list)`, pure": clientid_update_pure,
+}
+#: The clientid contenders, by their ``--only`` name.
+CLIENTID: dict[str, tuple[str, Callable[[list[str], int], HyperLogLog]]] = {
+    "add": ("clientid `add`", clientid_add),
+    "numpy": ("clientid `update(list)`, numpy", clientid_update),
+    "pure": ("clientid `update(list)`, pure", clientid_update_pure),
+}
+CLOCKS: dict[str, Callable[[], float]] = {
+    "process": time.process_time,
+    "wall": time.perf_counter,
 }
 
 
@@ -127,33 +154,104 @@ def _registers(sketch: Any) -> bytes:
     return HyperLogLog.from_datasketches(image).to_bytes()[13:]
 
 
+def _contenders(
+    only: list[str], *, floors: bool
+) -> dict[str, Callable[[list[str], int], object]]:
+    contenders: dict[str, Callable[[list[str], int], object]] = {
+        REFERENCE: datasketches_add
+    }
+    if floors:
+        contenders.update(FLOORS)
+    for key in only:
+        name, run = CLIENTID[key]
+        contenders[name] = run
+    return contenders
+
+
+def _time(
+    run: Callable[[list[str], int], object],
+    items: list[str],
+    lg_k: int,
+    clock: Callable[[], float],
+) -> tuple[float, object]:
+    """One timed call with the garbage collector off."""
+    gc.collect()
+    gc.disable()
+    try:
+        start = clock()
+        result = run(items, lg_k)
+        elapsed = clock() - start
+    finally:
+        gc.enable()
+    return elapsed, result
+
+
+def _rounds(
+    contenders: dict[str, Callable[[list[str], int], object]],
+    items: list[str],
+    lg_k: int,
+    args: argparse.Namespace,
+) -> dict[str, list[float]]:
+    """Every contender once per round, in turn; registers checked."""
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    reference = _registers(datasketches_add(items, lg_k))
+    clock = CLOCKS[args.clock]
+    for _ in range(args.rounds):
+        for name, run in contenders.items():
+            elapsed, result = _time(run, items, lg_k, clock)
+            times[name].append(elapsed)
+            if isinstance(result, HyperLogLog):
+                assert _registers(result) == reference, name
+    return times
+
+
 def main() -> None:
     """Run the rounds and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--lg-k", type=int, nargs="+", default=[12, 14])
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=sorted(CLIENTID),
+        default=list(CLIENTID),
+        help="clientid contenders to run (default: all)",
+    )
+    parser.add_argument(
+        "--no-floors",
+        dest="floors",
+        action="store_false",
+        help="leave out the hash-only floors",
+    )
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="process")
     args = parser.parse_args()
     items = uuids(args.items, 14)
+    contenders = _contenders(args.only, floors=args.floors)
     out = sys.stdout
-    out.write("| lg_k | contender | median | vs datasketches |\n")
-    out.write("| ---: | --- | ---: | ---: |\n")
+    if "numpy" in args.only and not numpy_installed():
+        out.write("note: numpy is missing; the numpy row ran the pure path\n")
+    out.write(
+        f"{args.rounds} rounds, {args.items:,} UUIDs, {args.clock} time\n\n"
+    )
+    out.write(
+        "| lg_k | contender | median | vs datasketches | per-round range |\n"
+    )
+    out.write("| ---: | --- | ---: | ---: | ---: |\n")
     for lg_k in args.lg_k:
-        times: dict[str, list[float]] = {name: [] for name in CONTENDERS}
-        reference = _registers(datasketches_add(items, lg_k))
-        for _ in range(args.rounds):
-            for name, run in CONTENDERS.items():
-                start = time.perf_counter()
-                result = run(items, lg_k)
-                times[name].append(time.perf_counter() - start)
-                if isinstance(result, HyperLogLog):
-                    assert _registers(result) == reference, name
-        base = statistics.median(times["datasketches `update` loop"])
+        times = _rounds(contenders, items, lg_k, args)
+        base_rounds = times[REFERENCE]
+        base = statistics.median(base_rounds)
         for name, rounds in times.items():
             median = statistics.median(rounds)
+            ratios = [b / t for b, t in zip(base_rounds, rounds, strict=True)]
             out.write(
                 f"| {lg_k} | {name} | {median * 1e3:.1f} ms "
-                f"| {base / median:.2f}x |\n"
+                f"| {base / median:.2f}x "
+                f"| {min(ratios):.2f} to {max(ratios):.2f}x |\n"
             )
 
 

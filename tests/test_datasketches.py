@@ -10,7 +10,8 @@ import pytest
 
 from clientid import HyperLogLog
 from clientid.errors import DecodeError, UnsupportedFormatError
-from clientid.sketch.datasketches import decode_image
+from clientid.model.hashing import datasketches_hash128
+from clientid.sketch.datasketches import decode_image, encode_coupon_image
 
 HLL_HEADER = struct.Struct("<8B3d2I")
 
@@ -302,3 +303,54 @@ class TestHll4Images:
             decode_image(image)
 
         assert message in str(info.value)
+
+
+def _coupons_of(prefix: str, count: int) -> list[int]:
+    """Coupons of ``count`` strings, as DataSketches derives them."""
+    coupons = []
+    for index in range(count):
+        hashed = datasketches_hash128(f"{prefix}{index}")
+        value = min(129 - hashed.bit_length(), 63)
+        coupons.append(value << 26 | hashed & ((1 << 26) - 1))
+    return coupons
+
+
+def _one_by_one(lg_k: int, coupons: list[int]) -> HyperLogLog:
+    """A sketch fed each distinct coupon in order, as its smallest hash."""
+    sketch = HyperLogLog(lg_k)
+    for coupon in sorted(set(coupons)):
+        hashed = 1 << (128 - (coupon >> 26)) | coupon & ((1 << 26) - 1)
+        sketch.add_hash(hashed & ((1 << 64) - 1), hashed >> 64)
+    return sketch
+
+
+class TestBulkCouponLoad:
+    """
+    Coupons load in bulk, in the state a one-by-one load would leave.
+    """
+
+    @pytest.mark.parametrize(
+        ("lg_k", "count", "as_set"),
+        [
+            (4, 7, False),  # a full LIST, no promotion
+            (4, 40, False),  # an overfull LIST promotes
+            (8, 24, True),  # a SET at its limit
+            (8, 300, True),  # an overfull SET promotes, then raises
+            (12, 2000, True),
+        ],
+    )
+    def test_bulk_load_equals_the_one_by_one_load(self, lg_k, count, as_set):
+        """
+        Registers, HIP accumulator and mode equal coupon-by-coupon feeding.
+        """
+        coupons = _coupons_of(f"bulk-{lg_k}-", count)
+        # Out of order and with duplicates: the loader sorts and dedups.
+        shuffled = coupons[::-1] + coupons[: count // 3]
+        image = encode_coupon_image(lg_k, shuffled, as_set=as_set)
+
+        loaded = HyperLogLog.from_datasketches(image)
+        loaded._check()
+        expected = _one_by_one(lg_k, coupons)
+
+        assert loaded.to_bytes() == expected.to_bytes()
+        assert loaded.estimate() == expected.estimate()

@@ -18,10 +18,10 @@ from clientid.errors import (
     UnsupportedFormatError,
 )
 from clientid.sketch.datasketches import kxq_sums
-from clientid.sketch.hll import (
-    _composite_estimate,
-    _interpolate_raw,
-    _interpolation_start,
+from clientid.sketch.estimators import (
+    composite_estimate,
+    interpolate_raw,
+    interpolation_start,
 )
 from clientid.sketch.tables import COMPOSITE_X
 
@@ -379,6 +379,35 @@ class TestUnionAndMerge:
 
         assert round(result.estimate()) == 50
 
+    @pytest.mark.parametrize(
+        ("lg_k", "left", "right"),
+        [(4, 5, 5), (8, 20, 20), (12, 200, 300), (12, 384, 1)],
+    )
+    def test_coupon_union_past_the_limit_holds_every_coupon(
+        self, lg_k, left, right
+    ):
+        """
+        Coupon sketches whose union overflows promote to the registers of
+        all their items, out of order, as feeding every item would give.
+        """
+        items = _items("p-", left + right)
+        first = _sketch(lg_k, "unused-", 0)
+        first.update(items[:left])
+        second = _sketch(lg_k, "unused-", 0)
+        second.update(items[left:])
+        assert not first._registers
+        assert not second._registers
+        fed = _sketch(lg_k, "p-", left + right)
+
+        for result in (first.union(second), second.union(first)):
+            result._check()
+
+            assert bytes(result._registers) == bytes(fed._registers)
+            assert (result._out_of_order, result._hip) == (True, 0.0)
+        merged = first.copy()
+        merged.merge(second)
+        assert merged == first.union(second)
+
     def test_union_uses_the_composite_estimator(self):
         """
         An HLL-mode union is out of order: composite estimate, no HIP.
@@ -665,19 +694,19 @@ class TestCompositeEstimator:
         """
         A raw estimate below the first interpolation point estimates 0.
         """
-        assert _composite_estimate(4, 1e9, 0) == 0.0
+        assert composite_estimate(4, 1e9, 0) == 0.0
 
     def test_raw_estimate_on_the_last_point_uses_its_cardinality(self):
         """
         Exactly the last table point maps to stride * 256.
         """
-        assert _interpolate_raw(COMPOSITE_X[0], 1, COMPOSITE_X[0][-1]) == 256.0
+        assert interpolate_raw(COMPOSITE_X[0], 1, COMPOSITE_X[0][-1]) == 256.0
 
     def test_interpolation_near_the_end_uses_the_last_four_points(self):
         """
         Between the last two points, the cubic runs through the last four.
         """
-        assert _interpolation_start([0.0, 1.0, 2.0, 3.0, 4.0, 5.0], 4.5) == 2
+        assert interpolation_start([0.0, 1.0, 2.0, 3.0, 4.0, 5.0], 4.5) == 2
 
 
 class TestRawHashes:

@@ -18,44 +18,37 @@ hold the same registers and give the same estimate.
 from __future__ import annotations
 
 import math
-import struct
-from bisect import bisect_right
 from itertools import repeat
-from operator import lt
 from typing import TYPE_CHECKING, Final, final
 
 import attrs
 
-from clientid.errors import (
-    DecodeError,
-    InvalidModelError,
-    UnsupportedFormatError,
-)
+from clientid.errors import InvalidModelError
 from clientid.model.hashing import (
     DATASKETCHES_SEED,
     datasketches_hash128,
     murmur3_x64_128_ascii,
 )
 from clientid.sketch import datasketches as _datasketches
+from clientid.sketch import images as _images
+from clientid.sketch.estimators import (
+    COUPON_LIMITS,
+    COUPON_RSE,
+    LIST_CAPACITY,
+    composite_estimate,
+    coupon_estimate,
+    coupon_limit,
+    relative_error,
+)
 from clientid.sketch.inputs import (
     as_bytes,
     check_batch,
     client_id_error,
     feed_in_batches,
 )
-from clientid.sketch.tables import (
-    COMPOSITE_LOWER,
-    COMPOSITE_UPPER,
-    COMPOSITE_X,
-    COMPOSITE_Y_STRIDE,
-    COUPON_X,
-    COUPON_Y,
-    HIP_LOWER,
-    HIP_UPPER,
-)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Iterator
 
 __all__ = ["DEFAULT_LG_K", "MAX_LG_K", "MIN_LG_K", "HyperLogLog"]
 
@@ -84,9 +77,6 @@ _COLD: Final = bytearray()
 #: DataSketches ignores empty strings; this is the hash they would have.
 _EMPTY_HASH: Final = datasketches_hash128("")
 
-#: A LIST holds up to seven coupons; below lg_k 8 there is no SET.
-_LIST_CAPACITY: Final = 7
-_LG_K_WITH_SET: Final = 8
 #: The kxq sums add ``2**-v`` over the registers, split as DataSketches
 #: splits them: values below 32 into kxq0, the others into kxq1.  Both sums
 #: stay exact in doubles, so any order of additions gives the same bits.
@@ -103,48 +93,6 @@ _KXQ0_STEPS: Final = tuple(
     for new in range(_HALF_VALUE)
 )
 
-#: DataSketches' relative standard errors: coupon mode (at the transition,
-#: not the asymptote), HIP (sqrt(ln 2)) and composite (sqrt(3 ln 2 - 1)),
-#: rounded as DataSketches rounds them, so the bounds agree to the bit.
-_COUPON_RSE: Final = 0.409 / (1 << 13)
-_HIP_RSE_FACTOR: Final = 0.8325546
-_COMPOSITE_RSE_FACTOR: Final = 1.03896
-#: Above this lg_k the bounds use the asymptotic RSE, below it tables.
-_LG_K_WITH_TABLES: Final = 12
-#: Linear counting uses harmonic numbers: exact (as fractions) below 25,
-#: an asymptotic series above, as DataSketches computes them.
-_EULER_MASCHERONI: Final = 0.577215664901532860606512090082
-_HARMONIC: Final = tuple(
-    numerator / denominator
-    for numerator, denominator in (
-        (0.0, 1.0),
-        (1.0, 1.0),
-        (3.0, 2.0),
-        (11.0, 6.0),
-        (25.0, 12.0),
-        (137.0, 60.0),
-        (49.0, 20.0),
-        (363.0, 140.0),
-        (761.0, 280.0),
-        (7129.0, 2520.0),
-        (7381.0, 2520.0),
-        (83711.0, 27720.0),
-        (86021.0, 27720.0),
-        (1145993.0, 360360.0),
-        (1171733.0, 360360.0),
-        (1195757.0, 360360.0),
-        (2436559.0, 720720.0),
-        (42142223.0, 12252240.0),
-        (14274301.0, 4084080.0),
-        (275295799.0, 77597520.0),
-        (55835135.0, 15519504.0),
-        (18858053.0, 5173168.0),
-        (19093197.0, 5173168.0),
-        (444316699.0, 118982864.0),
-        (1347822955.0, 356948592.0),
-    )
-)
-
 #: Items hashed per batch in :meth:`HyperLogLog.update`.
 _CHUNK: Final = 1024
 #: Items :meth:`HyperLogLog.update` takes at once for the optional numpy
@@ -157,18 +105,6 @@ _VECTOR_MIN: Final = 4096
 #: too: measured slower than the pure path (docs/performance-hll.md), so
 #: only tests turn it on.
 _VECTOR_MIXED: Final = False
-
-# clientid's own binary format.
-_MAGIC: Final = 0xC1
-_FORMAT_VERSION: Final = 1
-_MODE_LIST: Final = 0
-_MODE_SET: Final = 1
-_MODE_HLL: Final = 2
-_FLAG_OUT_OF_ORDER: Final = 1
-_HEADER: Final = struct.Struct("<5B")
-_COUNT: Final = struct.Struct("<I")
-_HIP: Final = struct.Struct("<d")
-
 
 #: The hot paths call these through module globals, not attributes.
 _isascii: Final = str.isascii
@@ -193,139 +129,6 @@ def _check_lg_k(lg_k: int) -> None:
 def _check_std_devs(k: int) -> None:
     if k not in (1, 2, 3):
         raise InvalidModelError(field="k", value=k, rule="must be 1, 2 or 3")
-
-
-def _coupon_limit(lg_k: int) -> int:
-    """Most coupons a sketch keeps before it promotes to HLL mode."""
-    if lg_k < _LG_K_WITH_SET:
-        return _LIST_CAPACITY
-    # A SET promotes when 4 * count > 3 * its largest size, 2**(lg_k - 3).
-    return 3 << (lg_k - 5)
-
-
-#: :func:`_coupon_limit` by lg_k, for the hot paths.
-_COUPON_LIMITS: Final = tuple(
-    _coupon_limit(lg_k) if lg_k >= MIN_LG_K else 0
-    for lg_k in range(MAX_LG_K + 1)
-)
-
-
-def _cubic(xs: Sequence[float], ys: Sequence[float], x: float) -> float:
-    """Lagrange cubic through four points, in DataSketches' operation order."""
-    x0, x1, x2, x3 = xs
-    y0, y1, y2, y3 = ys
-    term0 = (
-        y0
-        * ((x - x1) * (x - x2) * (x - x3))
-        / ((x0 - x1) * (x0 - x2) * (x0 - x3))
-    )
-    term1 = (
-        y1
-        * ((x - x0) * (x - x2) * (x - x3))
-        / ((x1 - x0) * (x1 - x2) * (x1 - x3))
-    )
-    term2 = (
-        y2
-        * ((x - x0) * (x - x1) * (x - x3))
-        / ((x2 - x0) * (x2 - x1) * (x2 - x3))
-    )
-    term3 = (
-        y3
-        * ((x - x0) * (x - x1) * (x - x2))
-        / ((x3 - x0) * (x3 - x1) * (x3 - x2))
-    )
-    return term0 + term1 + term2 + term3
-
-
-def _interpolation_start(xs: Sequence[float], x: float) -> int:
-    """First of the four points to interpolate ``x`` through."""
-    straddle = bisect_right(xs, x) - 1
-    if straddle == 0:
-        return 0
-    if straddle == len(xs) - 2:
-        return straddle - 2
-    return straddle - 1
-
-
-def _coupon_estimate(count: int) -> float:
-    """DataSketches' coupon-mode estimate: the count, collision-corrected."""
-    start = _interpolation_start(COUPON_X, count)
-    end = start + 4
-    return _cubic(COUPON_X[start:end], COUPON_Y[start:end], count)
-
-
-def _harmonic(n: int) -> float:
-    if n < len(_HARMONIC):
-        return _HARMONIC[n]
-    x = float(n)
-    inverse_square = 1.0 / (x * x)
-    total = math.log(x) + _EULER_MASCHERONI + (1.0 / (2.0 * x))
-    power = inverse_square
-    total -= power * (1.0 / 12.0)
-    power *= inverse_square
-    total += power * (1.0 / 120.0)
-    power *= inverse_square
-    total -= power * (1.0 / 252.0)
-    power *= inverse_square
-    total += power * (1.0 / 240.0)
-    return total
-
-
-def _interpolate_raw(xs: Sequence[float], stride: int, raw: float) -> float:
-    """Map a raw HLL estimate inside the table to its cardinality."""
-    last = len(xs) - 1
-    if raw == xs[last]:
-        return float(stride * last)
-    start = _interpolation_start(xs, raw)
-    ys = [float(stride * (start + i)) for i in range(4)]
-    return _cubic(xs[start : start + 4], ys, raw)
-
-
-def _composite_estimate(lg_k: int, kxq: float, num_zeros: int) -> float:
-    """DataSketches' estimate of an out-of-order (merged) HLL sketch."""
-    k = 1 << lg_k
-    if lg_k == 4:  # noqa: PLR2004 - DataSketches' small-k corrections.
-        correction = 0.673
-    elif lg_k == 5:  # noqa: PLR2004
-        correction = 0.697
-    elif lg_k == 6:  # noqa: PLR2004
-        correction = 0.709
-    else:
-        correction = 0.7213 / (1.0 + (1.079 / k))
-    raw = (correction * k * k) / kxq
-    xs = COMPOSITE_X[lg_k - MIN_LG_K]
-    stride = COMPOSITE_Y_STRIDE[lg_k - MIN_LG_K]
-    last = len(xs) - 1
-    if raw < xs[0]:
-        return 0.0
-    if raw > xs[last]:
-        return raw * ((stride * last) / xs[last])
-    adjusted = _interpolate_raw(xs, stride, raw)
-    # Linear counting is only trusted well below 3k, as in DataSketches.
-    if adjusted > 3 * k:
-        return adjusted
-    if num_zeros == 0:
-        linear = k * math.log(k / 0.5)
-    else:
-        linear = k * (_harmonic(k) - _harmonic(num_zeros))
-    crossover = {4: 0.718, 5: 0.672}.get(lg_k, 0.64)
-    if (adjusted + linear) / 2.0 > crossover * k:
-        return adjusted
-    return linear
-
-
-def _relative_error(
-    lg_k: int, k: int, *, upper: bool, out_of_order: bool
-) -> float:
-    if lg_k > _LG_K_WITH_TABLES:
-        factor = _COMPOSITE_RSE_FACTOR if out_of_order else _HIP_RSE_FACTOR
-        error = k * factor / math.sqrt(1 << lg_k)
-        return -error if upper else error
-    if out_of_order:
-        table = COMPOSITE_UPPER if upper else COMPOSITE_LOWER
-    else:
-        table = HIP_UPPER if upper else HIP_LOWER
-    return table[(lg_k - MIN_LG_K) * 3 + k - 1]
 
 
 def _max_registers(
@@ -411,7 +214,7 @@ class HyperLogLog:
     def __repr__(self) -> str:
         if self._registers:
             mode = "HLL"
-        elif len(self._coupons) > _LIST_CAPACITY:
+        elif len(self._coupons) > LIST_CAPACITY:
             mode = "SET"
         else:
             mode = "LIST"
@@ -608,7 +411,7 @@ class HyperLogLog:
         """Feed hashes in coupon mode; tell whether the sketch promoted."""
         coupons = self._coupons
         add = coupons.add
-        most = _COUPON_LIMITS[self._lg_k]
+        most = COUPON_LIMITS[self._lg_k]
         empty = _EMPTY_HASH
         for hashed in hashes:
             if hashed == empty:
@@ -698,7 +501,7 @@ class HyperLogLog:
         value = min(_VALUE_BASE - hashed.bit_length(), _MAX_VALUE)
         coupons = self._coupons
         coupons.add(value << _KEY_BITS | hashed & _KEY_MASK)
-        if len(coupons) > _COUPON_LIMITS[self._lg_k]:
+        if len(coupons) > COUPON_LIMITS[self._lg_k]:
             self._promote()
 
     def _raise_register(self, slot: int, value: int) -> None:
@@ -733,7 +536,7 @@ class HyperLogLog:
             registers[slot] = max(registers[slot], value)
         # The HIP accumulator starts from the coupon estimate.
         self._hip = max(
-            _coupon_estimate(len(self._coupons)), float(len(self._coupons))
+            coupon_estimate(len(self._coupons)), float(len(self._coupons))
         )
         self._out_of_order = False
         self._coupons = set()
@@ -794,12 +597,12 @@ class HyperLogLog:
         """
         if not self._registers:
             count = len(self._coupons)
-            return max(_coupon_estimate(count), float(count))
+            return max(coupon_estimate(count), float(count))
         if self._stale:
             self._rebuild()
         if not self._out_of_order:
             return self._hip
-        return _composite_estimate(
+        return composite_estimate(
             self._lg_k, self._kxq0 + self._kxq1, self._num_zeros()
         )
 
@@ -831,9 +634,9 @@ class HyperLogLog:
         _check_std_devs(k)
         if not self._registers:
             count = len(self._coupons)
-            rse = -k * _COUPON_RSE if upper else k * _COUPON_RSE
-            return max(_coupon_estimate(count) / (1.0 + rse), float(count))
-        error = _relative_error(
+            rse = -k * COUPON_RSE if upper else k * COUPON_RSE
+            return max(coupon_estimate(count) / (1.0 + rse), float(count))
+        error = relative_error(
             self._lg_k, k, upper=upper, out_of_order=self._out_of_order
         )
         bound = self.estimate() / (1.0 + error)
@@ -906,20 +709,21 @@ class HyperLogLog:
         if self._registers:
             self._registers = bytearray(_fold_registers(self._registers, lg_k))
             self._mark_stale()
-        elif len(self._coupons) > _coupon_limit(lg_k):
+        elif len(self._coupons) > coupon_limit(lg_k):
             self._promote()
 
     def _absorb(self, source: HyperLogLog) -> None:
         """Take in a sketch whose lg_k is at least this one's."""
         if not source._registers:
             if not self._registers:
-                for coupon in sorted(source._coupons):
-                    self._coupons.add(coupon)
-                    if len(self._coupons) > _coupon_limit(self._lg_k):
-                        self._promote()
-                        break
-                else:
+                # In bulk: past the limit the result is the registers of
+                # all the coupons, out of order (the caller settles it).
+                self._coupons |= source._coupons
+                if len(self._coupons) <= COUPON_LIMITS[self._lg_k]:
                     return
+                self._promote()
+                self._mark_stale()
+                return
             registers = self._registers
             mask = len(registers) - 1
             for coupon in source._coupons:
@@ -963,18 +767,12 @@ class HyperLogLog:
         u32 count and the coupons as ascending u32s; HLL mode: the HIP
         accumulator (f64) and ``2**lg_k`` register bytes.
         """
-        flags = _FLAG_OUT_OF_ORDER if self._out_of_order else 0
-        if self._registers:
-            header = _HEADER.pack(
-                _MAGIC, _FORMAT_VERSION, self._lg_k, _MODE_HLL, flags
-            )
-            return header + _HIP.pack(self._hip) + bytes(self._registers)
-        count = len(self._coupons)
-        mode = _MODE_SET if count > _LIST_CAPACITY else _MODE_LIST
-        header = _HEADER.pack(_MAGIC, _FORMAT_VERSION, self._lg_k, mode, 0)
-        coupons = sorted(self._coupons)
-        return (
-            header + _COUNT.pack(count) + struct.pack(f"<{count}I", *coupons)
+        return _images.encode(
+            self._lg_k,
+            self._coupons,
+            self._registers,
+            self._hip,
+            out_of_order=self._out_of_order,
         )
 
     @classmethod
@@ -986,97 +784,16 @@ class HyperLogLog:
             UnsupportedFormatError: The format version is not 1.
             DecodeError: The bytes are not a valid sketch.
         """
-        data = as_bytes(data, "sketch bytes")
-        if len(data) < _HEADER.size:
-            msg = f"sketch bytes: need at least 5 bytes, got {len(data)}"
-            raise DecodeError([msg])
-        magic, version, lg_k, mode, flags = _HEADER.unpack_from(data)
-        if magic != _MAGIC:
-            msg = f"sketch bytes: magic must be 0xc1, got {magic:#x}"
-            raise DecodeError([msg])
-        if version != _FORMAT_VERSION:
-            msg = f"sketch bytes: format version must be 1, got {version}"
-            raise UnsupportedFormatError([msg])
-        if not MIN_LG_K <= lg_k <= MAX_LG_K:
-            msg = f"sketch bytes: lg_k must be between 4 and 21, got {lg_k}"
-            raise DecodeError([msg])
-        if mode > _MODE_HLL or flags & ~_FLAG_OUT_OF_ORDER:
-            msg = f"sketch bytes: unknown mode {mode} or flags {flags}"
-            raise DecodeError([msg])
-        sketch = cls(lg_k)
-        if mode == _MODE_HLL:
-            sketch._load_registers(data, flags=flags)
-        elif flags:
-            msg = f"sketch bytes: coupon mode has no flags, got {flags}"
-            raise DecodeError([msg])
+        image = _images.decode(data)
+        sketch = cls(image.lg_k)
+        if image.registers:
+            sketch._registers = bytearray(image.registers)
+            sketch._hip = image.hip
+            sketch._out_of_order = image.out_of_order
+            sketch._rebuild()
         else:
-            sketch._load_coupons(data, mode)
+            sketch._coupons = set(image.coupons)
         return sketch
-
-    def _load_registers(self, data: bytes, *, flags: int) -> None:
-        k = 1 << self._lg_k
-        start = _HEADER.size + _HIP.size
-        if len(data) != start + k:
-            msg = f"sketch bytes: HLL mode needs {start + k} bytes"
-            raise DecodeError([f"{msg}, got {len(data)}"])
-        (hip,) = _HIP.unpack_from(data, _HEADER.size)
-        out_of_order = bool(flags & _FLAG_OUT_OF_ORDER)
-        if not math.isfinite(hip) or hip < 0 or (out_of_order and hip):
-            msg = f"sketch bytes: invalid HIP accumulator {hip!r}"
-            raise DecodeError([msg])
-        registers = bytearray(data[start:])
-        if max(registers) > _MAX_VALUE or not any(registers):
-            msg = "sketch bytes: registers must be 0..63, not all 0"
-            raise DecodeError([msg])
-        self._registers = registers
-        self._hip = hip
-        self._out_of_order = out_of_order
-        self._rebuild()
-        self._check_hip("sketch bytes")
-
-    def _check_hip(self, what: str) -> None:
-        """
-        Refuse a loaded HIP accumulator no feed could have produced.
-
-        See :func:`_hip_bounds` for the derivation.
-        """
-        if self._out_of_order:
-            return
-        lower, upper = _hip_bounds(
-            self._lg_k, self._registers, self._kxq0 + self._kxq1
-        )
-        if not lower <= self._hip <= upper:
-            msg = (
-                f"{what}: HIP accumulator {self._hip!r} must be between "
-                f"{lower!r} and {upper!r} for these registers"
-            )
-            raise DecodeError([msg])
-
-    def _load_coupons(self, data: bytes, mode: int) -> None:
-        start = _HEADER.size + _COUNT.size
-        if len(data) < start:
-            msg = f"sketch bytes: coupon mode needs {start} bytes"
-            raise DecodeError([f"{msg}, got {len(data)}"])
-        (count,) = _COUNT.unpack_from(data, _HEADER.size)
-        if count > _coupon_limit(self._lg_k):
-            msg = f"sketch bytes: {count} coupons exceed lg_k {self._lg_k}"
-            raise DecodeError([msg])
-        if len(data) != start + 4 * count:
-            msg = f"sketch bytes: {count} coupons need {start + 4 * count}"
-            raise DecodeError([f"{msg} bytes, got {len(data)}"])
-        expected = _MODE_SET if count > _LIST_CAPACITY else _MODE_LIST
-        if mode != expected:
-            msg = f"sketch bytes: {count} coupons mean mode {expected}"
-            raise DecodeError([f"{msg}, got {mode}"])
-        coupons = struct.unpack_from(f"<{count}I", data, start)
-        # In bulk: strictly ascending, so the first is the smallest, and
-        # a coupon of value 0 is below 2**26.
-        if not all(map(lt, coupons, coupons[1:])) or (
-            coupons and coupons[0] >> _KEY_BITS == 0
-        ):
-            msg = "sketch bytes: a coupon is out of order or has value 0"
-            raise DecodeError([msg])
-        self._coupons = set(coupons)
 
     def to_datasketches(self) -> bytes:
         """
@@ -1104,7 +821,7 @@ class HyperLogLog:
         return _datasketches.encode_coupon_image(
             self._lg_k,
             sorted(self._coupons),
-            as_set=len(self._coupons) > _LIST_CAPACITY,
+            as_set=len(self._coupons) > LIST_CAPACITY,
         )
 
     @classmethod
@@ -1128,10 +845,12 @@ class HyperLogLog:
             sketch._hip = image.hip
             sketch._out_of_order = image.out_of_order
             sketch._rebuild()
-            sketch._check_hip("datasketches image")
+            if not image.out_of_order:
+                what = "datasketches image"
+                _images.check_hip(image.lg_k, image.registers, image.hip, what)
             return sketch
         distinct = sorted(set(image.coupons))
-        if len(distinct) <= _COUPON_LIMITS[sketch.lg_k]:
+        if len(distinct) <= COUPON_LIMITS[sketch.lg_k]:
             sketch._coupons = set(distinct)
             return sketch
         # Coupons go in as DataSketches re-inserts them: de-duplicated, in
@@ -1151,7 +870,7 @@ class HyperLogLog:
         """Assert every internal invariant."""
         assert MIN_LG_K <= self._lg_k <= MAX_LG_K
         if not self._registers:
-            assert len(self._coupons) <= _coupon_limit(self._lg_k)
+            assert len(self._coupons) <= coupon_limit(self._lg_k)
             assert self._hip == 0.0
             assert not self._out_of_order
             assert self._limit == _NO_LIMIT
@@ -1183,54 +902,9 @@ class HyperLogLog:
         assert self._limit == 1 << (128 - self._cur_min)
 
 
-def _hip_bounds(
-    lg_k: int, registers: bytearray, kxq: float
-) -> tuple[float, float]:
-    """
-    The range of HIP accumulators a feed can leave with these registers.
-
-    The accumulator starts, at promotion, at the coupon estimate: at least
-    the number of coupons, at most :func:`_promotion_estimate`.  Each later
-    register rise ``j`` adds ``k / kxq_j``, with ``kxq_j`` the sum of
-    ``2**-value`` just before it: never above ``k`` and only falling, to
-    ``kxq`` now.  So each rise adds at least 1, and every non-zero register
-    took a coupon or a rise: the accumulator is at least the number of
-    non-zero registers.
-
-    For the upper end, split the rises at a value ``t``.  A rise from
-    ``a < t`` lowers kxq by ``d_j = 2**-a - 2**-b >= 2**-t``, and
-    ``sum(d_j / kxq_j) <= ln(k / kxq)`` (a lower Riemann sum of ``dx/x``),
-    so those rises add at most ``k * 2**t * ln(k / kxq)``.  A rise from
-    ``a >= t`` adds at most ``k / kxq``, and a register now at ``v`` rose
-    from ``t`` or more at most ``v - t`` times.  The bound is the smallest
-    over ``t``, widened by the rounding of that many additions.
-    """
-    k = len(registers)
-    histogram = [registers.count(value) for value in range(max(registers) + 1)]
-    lower = float(k - histogram[0])
-    rises = sum(value * count for value, count in enumerate(histogram))
-    ratio = k / kxq
-    log_term = k * math.log(ratio) if ratio > 1.0 else 0.0
-    best = rises * ratio  # t = 0: every rise adds at most k / kxq
-    above = rises  # sum of max(0, v - t) over the registers
-    at_least = k  # registers at t or more
-    for t in range(1, len(histogram)):
-        at_least -= histogram[t - 1]
-        above -= at_least
-        best = min(best, log_term * 2.0**t + above * ratio)
-    upper = _promotion_estimate(lg_k) + best
-    return lower, upper * (1.0 + (rises + 16) * 2.0**-52)
-
-
 def _coupon_hash(coupon: int, key_mask: int, key_bits: int) -> int:
     """The smallest hash whose coupon is ``coupon``."""
     return 1 << (128 - (coupon >> key_bits)) | coupon & key_mask
-
-
-def _promotion_estimate(lg_k: int) -> float:
-    """The HIP accumulator a sketch promotes with (one past the limit)."""
-    count = _COUPON_LIMITS[lg_k] + 1
-    return max(_coupon_estimate(count), float(count))
 
 
 def _minimum(registers: bytearray, floor: int) -> tuple[int, int]:
