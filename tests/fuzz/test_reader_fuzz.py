@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from tests.fuzz.strategies import AUDIT_ENTRIES, EXPORT_RECORDS, mutated
@@ -84,21 +83,10 @@ def test_the_seed_windows_count_clients():
     assert sum(e is not None for e in EXPORT_BASELINE) > 10
 
 
-#: The readers still fail on the inputs pinned, one by one and strictly, in
-#: test_reader_regressions.py; until those are fixed the properties fail
-#: too.  Not strict: Hypothesis may or may not meet such an input in a run.
-#: Remove with the last strict xfail there.
-_KNOWN_READER_BUGS = pytest.mark.xfail(
-    strict=False,
-    reason="readers still fail on the inputs in test_reader_regressions.py",
-)
-
-
 def _count(events: list[object]) -> int:
     return sum(event is not None for event in events)
 
 
-@_KNOWN_READER_BUGS
 @given(
     case=mutated(AUDIT_ENTRIES),
     insert=st.integers(0, len(AUDIT_ENTRIES)),
@@ -123,7 +111,6 @@ def test_mutated_audit_entry_is_a_named_error_or_a_counted_skip(
     assert _count(events) == _count(AUDIT_BASELINE)
 
 
-@_KNOWN_READER_BUGS
 @given(
     case=mutated(EXPORT_RECORDS),
     insert=st.integers(0, len(EXPORT_RECORDS)),
