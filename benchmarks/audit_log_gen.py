@@ -11,7 +11,7 @@ and then.  The log spans 24 months, 2024-01 to 2025-12.
 
 Run::
 
-    python benchmarks/audit_log_gen.py 1000000 /tmp/audit-1m.jsonl
+    PYTHONPATH=src:. python -m benchmarks.audit_log_gen 1000000 audit.jsonl
 """
 
 from __future__ import annotations
@@ -143,7 +143,9 @@ def _request(
         "mount_class": "secret" if mount[1] == "kv" else "auth",
         "client_token": client.token,
         "client_token_accessor": client.accessor,
-        "namespace": {"id": ns_id, "path": ns_path} if ns_path else {"id": ns_id},
+        "namespace": {"id": ns_id, "path": ns_path}
+        if ns_path
+        else {"id": ns_id},
         "path": ns_path + path,
         "remote_address": "10.20.0.17",
         "remote_port": 51_234,
@@ -184,7 +186,10 @@ class _Writer:
         first = {
             "time": rfc3339(nanos),
             "type": "request",
-            "auth": {"policy_results": {"allowed": True}, "token_type": "default"},
+            "auth": {
+                "policy_results": {"allowed": True},
+                "token_type": "default",
+            },
             "request": request,
         }
         auth = _auth(client, nanos)

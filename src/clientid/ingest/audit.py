@@ -34,6 +34,8 @@ from clientid.ingest.common import (
     _rfc3339,
     _string,
     _strings,
+    json_loads,
+    json_object,
 )
 from clientid.model.framing import frame, unframe
 from clientid.model.hashing import non_entity_client_id
@@ -847,13 +849,7 @@ class AuditLogReader:
                 return None
             parsed = _parse_entry(entry, self._times)
         except MalformedRecordError as exc:
-            error = MalformedRecordError(
-                exc.field, exc.reason, exc.value, index
-            )
-            if not self._lenient:
-                raise error from None
-            self._rejected.add(index, error)
-            self._skipped[SkipReason.MALFORMED] += 1
+            self._reject(exc, index)
             return None
         self._learn(parsed)
         request_id = parsed.request_id
@@ -871,6 +867,70 @@ class AuditLogReader:
         if event.approximate:
             self._approximate += 1
         return event
+
+    def read_lines(
+        self, lines: Iterable[bytes | str]
+    ) -> Iterator[ClientEvent]:
+        """
+        Parse and feed every JSON line, yielding the client events.
+
+        See :meth:`feed_line`; a line's :attr:`RejectedRecord.index` (and
+        its error's ``index``) is its position among every line and entry
+        the reader was given, counting from 0, blank lines included: for a
+        new reader, the line number minus one.
+
+        Raises:
+            MalformedRecordError: A line is not a JSON object or the entry
+                is malformed (strict mode).
+        """
+        feed_line = self.feed_line
+        for line in lines:
+            event = feed_line(line)
+            if event is not None:
+                yield event
+
+    def feed_line(self, line: bytes | str) -> ClientEvent | None:
+        r"""
+        Parse one line of an audit log (a JSON object) and feed it.
+
+        The line is parsed with orjson when it is installed (the ``fast``
+        extra), else with the standard library told to refuse what orjson
+        refuses, so both give the same results: UTF-8 only, no NaN or
+        infinities, no lone surrogates, integers beyond 64 bits as floats,
+        the last of duplicate keys.  A leading byte-order mark and the
+        line end (``\n``, ``\r\n``) are ignored; a blank line is
+        skipped silently (it takes a position, so later positions stay
+        line numbers, but is in neither :attr:`skipped` nor
+        :attr:`rejected`).
+
+        Returns:
+            As :meth:`feed`.
+
+        Raises:
+            MalformedRecordError: The line is not one JSON object (field
+                ``line``, the line as value), or the entry is malformed
+                (strict mode); the reader's state is unchanged but for the
+                position.
+        """
+        try:
+            entry = json_object(line, json_loads)
+        except MalformedRecordError as exc:
+            index = self._index
+            self._index += 1
+            self._reject(exc, index)
+            return None
+        if entry is None:
+            self._index += 1
+            return None
+        return self.feed(entry)
+
+    def _reject(self, exc: MalformedRecordError, index: int) -> None:
+        """Raise *exc* at *index* (strict mode), or reject the record."""
+        error = MalformedRecordError(exc.field, exc.reason, exc.value, index)
+        if not self._lenient:
+            raise error from None
+        self._rejected.add(index, error)
+        self._skipped[SkipReason.MALFORMED] += 1
 
     def _is_known_duplicate(self, entry: object) -> bool:
         """
