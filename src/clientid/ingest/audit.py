@@ -136,6 +136,9 @@ def _relative_mount(mount_point: str, namespace_path: str) -> str:
 # The parser: one reading of the fields counting needs, checked once.
 # --------------------------------------------------------------------------
 
+#: How many built clients a reader keeps for reuse (about 300 bytes each).
+_CLIENT_CACHE_LIMIT: Final = 16_384
+
 #: How many distinct time strings a reader keeps parsed before it starts
 #: over (each costs about 200 bytes).
 _TIME_CACHE_LIMIT: Final = 4096
@@ -673,8 +676,10 @@ class AuditLogReader:
 
     __slots__ = (
         "_approximate",
+        "_clients",
         "_counted",
         "_dedup_limit",
+        "_duplicates",
         "_entity_origins",
         "_index",
         "_join_limit",
@@ -727,6 +732,11 @@ class AuditLogReader:
         self._namespace_ids: dict[str, str] = {"": ROOT_NAMESPACE_ID}
         self._mounts: dict[str, tuple[str, str, str]] = {}
         self._skipped = dict.fromkeys(SkipReason, 0)
+        self._duplicates = 0
+        # Clients already built, by their fields (Client is immutable, and
+        # a client is used again and again); bounded.
+        self._clients: dict[tuple[str, bool, str, str | None], Client]
+        self._clients = {}
         self._rejected = _Rejections(rejected_limit)
         # Parsed time strings (request and response entries, and a token's
         # uses, repeat them); bounded, and only ever a pure function's
@@ -752,7 +762,9 @@ class AuditLogReader:
         """
         How many entries produced no event, per reason (a new dict).
         """
-        return dict(self._skipped)
+        found = dict(self._skipped)
+        found[SkipReason.DUPLICATE] += self._duplicates
+        return found
 
     @property
     def rejected(self) -> tuple[RejectedRecord, ...]:
@@ -845,7 +857,8 @@ class AuditLogReader:
         self._index += 1
         try:
             if self._is_known_duplicate(entry):
-                self._skipped[SkipReason.DUPLICATE] += 1
+                # Counted apart: an enum member hashes in Python code.
+                self._duplicates += 1
                 return None
             parsed = _parse_entry(entry, self._times)
         except MalformedRecordError as exc:
@@ -1082,16 +1095,29 @@ class AuditLogReader:
                     namespace_id = self._namespace_from_id(
                         client_id, policies, entry
                     )
-        client = Client(
-            id=ClientId(client_id),
-            type=client_type,
-            namespace_id=NamespaceId(namespace_id),
-            mount_accessor=(
-                MountAccessor(origin.mount_accessor)
-                if origin is not None and origin.mount_accessor is not None
-                else None
-            ),
+        mount_accessor = origin.mount_accessor if origin is not None else None
+        # The type as a bool: an enum member hashes in Python code.
+        key = (
+            client_id,
+            client_type is ClientType.ENTITY,
+            namespace_id,
+            mount_accessor,
         )
+        client = self._clients.get(key)
+        if client is None:
+            client = Client(
+                id=ClientId(client_id),
+                type=client_type,
+                namespace_id=NamespaceId(namespace_id),
+                mount_accessor=(
+                    None
+                    if mount_accessor is None
+                    else MountAccessor(mount_accessor)
+                ),
+            )
+            if len(self._clients) >= _CLIENT_CACHE_LIMIT:
+                self._clients.clear()
+            self._clients[key] = client
         return ClientEvent(
             client=client,
             at=entry.time,
@@ -1167,7 +1193,7 @@ class AuditLogReader:
                 ],
                 "skipped": {
                     reason.value: count
-                    for reason, count in self._skipped.items()
+                    for reason, count in self.skipped.items()
                 },
             },
         )
