@@ -5,10 +5,12 @@ duplicates recognised early, clients reused, counters kept apart.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from tests.test_ingest_audit import TEAM_A, TEAM_A_DEV, login, use
 
-from clientid import AuditLogReader, SkipReason
+from clientid import AuditLogReader, Client, SkipReason
 from clientid.errors import MalformedRecordError
 
 
@@ -106,24 +108,29 @@ def test_duplicates_counted_early_survive_a_saved_reader():
     assert restored.skipped[SkipReason.DUPLICATE] == 2
 
 
+def _client(reader: AuditLogReader, entry: dict[str, Any]) -> Client:
+    event = reader.feed(entry)
+    assert event is not None
+    return event.client
+
+
 def test_clients_are_reused_and_the_cache_stays_bounded(monkeypatch):
     """A client used again is the same object; a full cache starts over."""
     monkeypatch.setattr("clientid.ingest.audit._CLIENT_CACHE_LIMIT", 2)
     reader = AuditLogReader()
     entities = [f"{n:08}-e6c5-4eb6-afac-16b3d92f8490" for n in range(3)]
     first = [
-        reader.feed(use(request_id=f"a-{n}", entity_id=e))
+        _client(reader, use(request_id=f"a-{n}", entity_id=e))
         for n, e in enumerate(entities)
     ]
     again = [
-        reader.feed(use(request_id=f"b-{n}", entity_id=e))
+        _client(reader, use(request_id=f"b-{n}", entity_id=e))
         for n, e in enumerate(entities)
     ]
 
-    assert [e.client.id for e in first] == entities
-    assert [e.client for e in again] == [e.client for e in first]
+    assert [client.id for client in first] == entities
+    assert again == first
     assert len(reader._clients) <= 2
-    reused = reader.feed(use(request_id="c", entity_id=entities[2]))
-    assert reused is not None
-    assert reused.client is again[2].client
-    assert all(e.client.namespace_id == TEAM_A["id"] for e in again)
+    reused = _client(reader, use(request_id="c", entity_id=entities[2]))
+    assert reused is again[2]
+    assert all(client.namespace_id == TEAM_A["id"] for client in again)

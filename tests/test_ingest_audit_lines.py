@@ -215,7 +215,14 @@ def test_malformed_line_names_the_line_in_strict_mode():
 def test_blank_lines_are_skipped_but_keep_line_positions():
     """Blank lines count nowhere, yet later lines keep their numbers."""
     reader = AuditLogReader(lenient=True)
-    lines = [b"\n", b"   \r\n", "", json.dumps(use()), b"{", b"\t\n"]
+    lines: list[bytes | str] = [
+        b"\n",
+        b"   \r\n",
+        "",
+        json.dumps(use()),
+        b"{",
+        b"\t\n",
+    ]
 
     events = list(reader.read_lines(lines))
 
