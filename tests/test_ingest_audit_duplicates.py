@@ -44,6 +44,19 @@ def test_a_duplicate_naming_a_new_namespace_is_parsed_in_full():
     assert [n.path for n in reader.namespaces] == ["team-a/", "team-a/dev/"]
 
 
+def test_a_duplicate_without_a_namespace_is_known_early():
+    """Entries of Vault versions without namespaces are de-duplicated too."""
+    first, repeat = use(), use(entry_type="response")
+    del first["request"]["namespace"], repeat["request"]["namespace"]
+    repeat["auth"]["entity_id"] = 5
+    reader = AuditLogReader()
+    reader.feed(first)
+
+    assert reader.feed(repeat) is None
+
+    assert reader.skipped[SkipReason.DUPLICATE] == 1
+
+
 def test_a_duplicate_login_response_still_teaches_the_join():
     """The login's response repeats its request's ID yet mints the token."""
     request = login()

@@ -102,6 +102,7 @@ _BIG = "1" + "0" * 30
 # (id, the line inserted, whether it is an entry that parses).
 HOSTILE: list[tuple[str, Any, bool]] = [
     ("nan", b'{"type": NaN}', False),
+    ("float", _GOOD[:-1] + ', "x": [1.5e3, -0.25]}', True),
     ("infinity", _GOOD[:-1] + ', "x": Infinity}', False),
     ("float-overflow", _GOOD[:-1] + ', "x": 1e400}', False),
     ("int-5000-digits", _GOOD[:-1] + ', "x": ' + "9" * 5000 + "}", False),

@@ -316,9 +316,8 @@ def test_time_cache_stays_within_its_limit():
     """Parsing more distinct times than the limit never grows past it."""
     times: dict[str, Any] = {}
     for number in range(_TIME_CACHE_LIMIT + 100):
-        _cached_time(
-            f"2025-03-04T09:{number // 60 % 60:02}:{number % 60:02}Z", times
-        )
+        hour, minute, second = number // 3600, number // 60 % 60, number % 60
+        _cached_time(f"2025-03-04T{hour:02}:{minute:02}:{second:02}Z", times)
 
     assert 0 < len(times) <= _TIME_CACHE_LIMIT
 

@@ -255,7 +255,7 @@ def _json_int(text: str) -> int | float:
     if math.isinf(number):
         msg = "number too large"
         raise ValueError(msg)
-    # Parsed by digits, not through the float, as orjson does.
+    # Within 64 bits orjson keeps the integer exact.
     exact = int(text) if len(text) <= 40 else _INT_END  # noqa: PLR2004
     return exact if _INT_MIN <= exact < _INT_END else number
 
