@@ -1,9 +1,11 @@
 """
-Laws of the audit reader's fast path: it parses exactly as the precise one.
+Laws of the audit reader's parser: it parses as the reference one does.
 
-``_parse_entry_fast`` (exact types only, a bounded cache of parsed times)
-must return what ``_parse_entry`` returns and raise what it raises, for
-every entry, whatever the cache holds.
+``_parse_entry`` (a plain-JSON shortcut, a bounded cache of parsed times)
+must return what the straightforward reference parser
+(``tests/properties/_reference_audit.py``) returns, and raise where it
+raises, for every entry, whatever the cache holds; the reader's duplicate
+shortcut changes no event.
 """
 
 from __future__ import annotations
@@ -17,16 +19,17 @@ from unittest import mock
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.properties._reference_audit import reference_parse
 from tests.test_ingest_audit import ENTITY, MALFORMED, TEAM_A, login, use
 
-from clientid import AuditLogReader
+from clientid import AuditLogReader, SkipReason
 from clientid.errors import InvalidModelError, MalformedRecordError
 from clientid.ingest.audit import (
     _TIME_CACHE_LIMIT,
     _cached_time,
     _parse_entry,
-    _parse_entry_fast,
 )
+from clientid.ingest.common import _rfc3339
 
 TIMES = [
     "2025-03-04T09:15:27Z",
@@ -161,30 +164,39 @@ def _outcome(parse: Any, entry: object) -> tuple[object, ...]:
         return ("error", exc.field, exc.reason, exc.value)
 
 
-@given(entries())
-def test_fast_parse_equals_the_precise_parse_with_an_empty_cache(entry):
-    """A fresh cache gives the precise parser's result or error."""
-    fast = _outcome(lambda e: _parse_entry_fast(e, {}), entry)
+def _agrees(ours: tuple[object, ...], reference: tuple[object, ...]) -> bool:
+    """The same parse; or both refuse (an entry with several faults may
+    name another of them first)."""
+    if reference[0] == "parsed":
+        return ours == reference
+    return ours[0] == "error"
 
-    assert fast == _outcome(_parse_entry, entry)
+
+@given(entries())
+def test_parse_equals_the_reference_parse_with_an_empty_cache(entry):
+    """A fresh cache gives the reference parser's result, or an error."""
+    ours = _outcome(lambda e: _parse_entry(e, {}), entry)
+
+    assert _agrees(ours, _outcome(reference_parse, entry))
 
 
 @given(st.lists(entries(), max_size=12), st.randoms(use_true_random=False))
-def test_fast_parse_equals_the_precise_parse_over_a_shared_cache(stream, rng):
+def test_parse_equals_the_reference_parse_over_a_shared_cache(stream, rng):
     """One cache over a shuffled stream with repeats changes no outcome."""
     stream = stream + stream[: len(stream) // 2]
     rng.shuffle(stream)
     times: dict[str, Any] = {}
 
-    fast = [_outcome(lambda e: _parse_entry_fast(e, times), e) for e in stream]
+    ours = [_outcome(lambda e: _parse_entry(e, times), e) for e in stream]
+    reference = [_outcome(reference_parse, e) for e in stream]
 
-    assert fast == [_outcome(_parse_entry, e) for e in stream]
+    assert all(map(_agrees, ours, reference))
 
 
-def _read(stream: list[dict[str, Any]]) -> tuple[object, ...]:
+def _read(stream: list[dict[str, Any]]) -> tuple[Any, ...]:
     reader = AuditLogReader(lenient=True, dedup_limit=4, join_limit=4)
     events = list(reader.read(stream))
-    rejected = [(r.index, r.reason) for r in reader.rejected]
+    rejected = [r.index for r in reader.rejected]
     try:
         # An entry may name the root namespace's ID with another path,
         # which the namespace listing rejects (either way).
@@ -195,19 +207,40 @@ def _read(stream: list[dict[str, Any]]) -> tuple[object, ...]:
 
 
 @given(st.lists(entries(), max_size=12), st.randoms(use_true_random=False))
-def test_reader_results_equal_those_of_the_precise_parser(stream, rng):
-    """Events, skips and rejections match a reader without the fast path."""
+def test_reader_results_equal_those_of_the_reference_reader(stream, rng):
+    """
+    Events, namespaces and mounts match a reader that parses every entry
+    with the reference parser; only a malformed duplicate may count as a
+    duplicate instead of malformed.
+    """
     stream = stream + stream[: len(stream) // 2]
     rng.shuffle(stream)
 
-    fast = _read(stream)
-    with mock.patch(
-        "clientid.ingest.audit._parse_entry_fast",
-        lambda entry, _times: _parse_entry(entry),
+    events, skipped, rejected, known, mounts = _read(stream)
+    with (
+        mock.patch(
+            "clientid.ingest.audit._parse_entry",
+            lambda entry, _times: reference_parse(entry),
+        ),
+        mock.patch.object(
+            AuditLogReader, "_is_known_duplicate", return_value=False
+        ),
     ):
-        precise = _read(stream)
+        reference = _read(stream)
 
-    assert fast == precise
+    assert (events, known, mounts) == (
+        reference[0],
+        reference[3],
+        reference[4],
+    )
+    moved = reference[1][SkipReason.MALFORMED] - skipped[SkipReason.MALFORMED]
+    assert moved >= 0
+    assert skipped == {
+        **reference[1],
+        SkipReason.MALFORMED: reference[1][SkipReason.MALFORMED] - moved,
+        SkipReason.DUPLICATE: reference[1][SkipReason.DUPLICATE] + moved,
+    }
+    assert set(rejected) <= set(reference[2])
 
 
 @pytest.mark.parametrize(
@@ -222,9 +255,9 @@ def test_fast_parse_raises_the_precise_error_for_each_malformed_case(
     entry = use()
     mutate(entry)
 
-    fast = _outcome(lambda e: _parse_entry_fast(e, {}), entry)
+    fast = _outcome(lambda e: _parse_entry(e, {}), entry)
 
-    assert fast == _outcome(_parse_entry, entry)
+    assert fast == _outcome(reference_parse, entry)
     assert fast[:2] == ("error", field)
     assert fast[3] == value
 
@@ -241,8 +274,9 @@ def _without(path: str, **values: object) -> dict[str, Any]:
     return entry
 
 
-# Well-formed entries the fast path must parse as the precise one does,
-# or hand over to it (non-dict mappings, str subclasses).
+# Well-formed entries the shortcut must parse as the reference does, or
+# hand over to the checked reading (non-dict mappings, str subclasses,
+# text beyond ASCII).
 VARIANTS = {
     "no namespace": _without("request.namespace"),
     "no auth": _without("auth"),
@@ -259,15 +293,22 @@ VARIANTS = {
     "mapping response.auth": _without(
         "response", response={"auth": OrderedDict(accessor="a")}
     ),
+    "non-ASCII namespace path": _without(
+        "request.namespace",
+        request={"id": "r", "namespace": {"id": "x", "path": "équipe/"}},
+    ),
+    "non-ASCII policy": _without(
+        "auth.token_policies", auth={"token_policies": ["défaut"]}
+    ),
 }
 
 
 @pytest.mark.parametrize("entry", VARIANTS.values(), ids=VARIANTS.keys())
 def test_fast_parse_equals_the_precise_parse_for_each_variant(entry):
     """Each unusual but well-formed entry parses the same both ways."""
-    fast = _outcome(lambda e: _parse_entry_fast(e, {}), entry)
+    fast = _outcome(lambda e: _parse_entry(e, {}), entry)
 
-    assert fast == _outcome(_parse_entry, entry)
+    assert fast == _outcome(reference_parse, entry)
     assert fast[0] == "parsed"
 
 
@@ -275,7 +316,8 @@ def test_time_cache_stays_within_its_limit():
     """Parsing more distinct times than the limit never grows past it."""
     times: dict[str, Any] = {}
     for number in range(_TIME_CACHE_LIMIT + 100):
-        _cached_time(f"2025-03-04T09:15:27.{number:06}Z", times)
+        hour, minute, second = number // 3600, number // 60 % 60, number % 60
+        _cached_time(f"2025-03-04T{hour:02}:{minute:02}:{second:02}Z", times)
 
     assert 0 < len(times) <= _TIME_CACHE_LIMIT
 
@@ -298,3 +340,92 @@ def test_unhashable_entry_type_is_malformed():
         AuditLogReader().feed(entry)
 
     assert (caught.value.field, caught.value.value) == ("type", ["request"])
+
+
+_DIGITS = st.sampled_from("0123456789\u0663")
+
+
+@st.composite
+def time_texts(draw: st.DrawFn) -> str:
+    """Draw RFC 3339-like texts, well-formed or nearly."""
+
+    def digits(count: int) -> str:
+        return "".join(draw(st.lists(_DIGITS, min_size=count, max_size=count)))
+
+    pick = draw
+    month = pick(st.sampled_from(["01", "02", "12", "13", "00"]))
+    day = pick(st.sampled_from(["01", "28", "29", "30", "31", "32"]))
+    hour = pick(st.sampled_from(["00", "09", "23", "24"]))
+    minute = pick(st.sampled_from(["00", "59", "60"]))
+    second = pick(st.sampled_from(["00", "27", "59", "60", digits(2)]))
+    fraction = pick(
+        st.sampled_from(
+            ["", ".", ".1", ".114583", ".114583123", "." + digits(3)]
+        )
+    )
+    zone = pick(st.sampled_from(["Z", "z", "+00:00", "-23:59", "+23:59", ""]))
+    sep = pick(st.sampled_from(["T", "t", " ", "_"]))
+    date = f"{digits(4)}-{month}-{day}"
+    clock = f"{hour}:{minute}:{second}"
+    return date + sep + clock + fraction + zone
+
+
+def _time_outcome(parse: Any, text: str) -> tuple[object, ...]:
+    try:
+        return ("parsed", parse(text))
+    except MalformedRecordError as exc:
+        return ("error", exc.field, exc.reason, exc.value)
+
+
+@given(st.lists(time_texts(), max_size=8))
+def test_cached_time_parses_as_the_plain_rfc3339_parser(texts):
+    """Through one cache, every text parses (or fails) as _rfc3339 says."""
+    times: dict[str, Any] = {}
+    texts = texts + texts
+
+    cached = [
+        _time_outcome(lambda t: _cached_time(t, times, "at"), t) for t in texts
+    ]
+
+    assert cached == [
+        _time_outcome(lambda t: _rfc3339(t, "at"), t) for t in texts
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025-03-04T09:15:27.114583123Z",
+        "2025-03-04 09:15:27.1Z",
+        "9999-12-31T23:59:59.999999999Z",
+        "0001-01-01T00:00:00Z",
+    ],
+)
+def test_cached_time_reads_vault_utc_times(text):
+    """Nanoseconds are truncated to microseconds, as fromisoformat does."""
+    assert _cached_time(text, {}) == _rfc3339(text, "time")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9999-12-31T23:59:59.5-23:59",
+        "0001-01-01T00:00:00.5+23:59",
+        "2025-03-04T09:15:60.5Z",
+        "2025-02-30T09:15:27.5Z",
+        "2025-03-04T09:15:27.Z",
+        "2025-03-04T09:15:27.\u0663Z",
+    ],
+)
+def test_cached_time_refuses_what_rfc3339_refuses(text):
+    """Out of range or malformed: the same error, and nothing cached."""
+    times: dict[str, Any] = {}
+
+    with pytest.raises(MalformedRecordError) as caught:
+        _cached_time(text, times, "auth.token_issue_time")
+
+    assert (caught.value.field, caught.value.value) == (
+        "auth.token_issue_time",
+        text,
+    )
+    assert times == {}

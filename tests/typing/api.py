@@ -113,6 +113,10 @@ assert_type(event, ClientEvent | None)
 for seen in reader.read([]):
     assert_type(seen, ClientEvent)
     log.record_event(seen)
+assert_type(reader.feed_line(b"{}"), ClientEvent | None)
+assert_type(reader.feed_line("{}"), ClientEvent | None)
+for seen in reader.read_lines([b"{}", "{}"]):
+    assert_type(seen, ClientEvent)
 exports = ExportReader(lenient=True)
 assert_type(exports.rejected, tuple[RejectedRecord, ...])
 assert_type(exports.rejected_count, int)

@@ -34,7 +34,8 @@ from clientid.ingest.common import (
     _rfc3339,
     _string,
     _strings,
-    _time,
+    json_loads,
+    json_object,
 )
 from clientid.model.framing import frame, unframe
 from clientid.model.hashing import non_entity_client_id
@@ -131,200 +132,30 @@ def _relative_mount(mount_point: str, namespace_path: str) -> str:
     return mount_point
 
 
-def _minted(
-    entry: Mapping[str, object],
-) -> tuple[Mapping[str, object], str | None]:
-    """Return the response's ``auth`` block and its wrapped accessor.
-
-    A response wrapped for the caller has no ``auth``: the token it carries
-    is named only by ``response.wrap_info.wrapped_accessor``.
-    """
-    response = _child(entry, "response", "response") or {}
-    wrap_info = _child(response, "wrap_info", "response.wrap_info") or {}
-    wrapped = _string(
-        wrap_info, "wrapped_accessor", "response.wrap_info.wrapped_accessor"
-    )
-    return _child(response, "auth", "response.auth") or {}, wrapped or None
-
-
-def _is_caller_login(
-    client_id: str | None,
-    entity_id: str | None,
-    auth_client_token: str | None,
-    minted_client_token: str | None,
-) -> bool:
-    """Tell a login that carried a caller's token.
-
-    Its response's ``auth`` shows the new token (the same
-    ``client_token`` as ``response.auth``) while ``request.client_id``
-    is the caller's; the caller's entity is not in the entry.
-    """
-    return bool(
-        client_id
-        and entity_id is not None
-        and client_id != entity_id
-        and auth_client_token is not None
-        and auth_client_token == minted_client_token
-    )
-
-
-def _request_id(request: Mapping[str, object]) -> str | None:
-    """Return ``request.id``, or None where the entry has none.
-
-    Requests the server makes itself (a -dev server mounting its KV
-    engine) carry no ID; such entries are not de-duplicated.
-    """
-    request_id = _string(request, "id", "request.id")
-    if request_id is not None and not request_id:
-        raise MalformedRecordError(
-            field="request.id",
-            reason="must be a non-empty string",
-            value=request_id,
-        )
-    return request_id
-
-
-def _parse_entry(entry: object) -> _Entry:  # noqa: C901
-    """Validate the fields counting needs; ignore every other field."""
-    if type(entry) is not dict and not isinstance(entry, Mapping):
-        raise MalformedRecordError(
-            field="entry", reason="must be an object", value=entry
-        )
-    kind = entry.get("type")
-    # The type test first: an unhashable value cannot be looked up.
-    if not isinstance(kind, str) or kind not in {"request", "response"}:
-        raise MalformedRecordError(
-            field="type", reason="must be 'request' or 'response'", value=kind
-        )
-    time_text = _string(entry, "time", "time")
-    if time_text is None:
-        raise MalformedRecordError(
-            field="time", reason="is required", value=None
-        )
-    time = _rfc3339(time_text, "time")
-    request = _child(entry, "request", "request")
-    if request is None:
-        raise MalformedRecordError(
-            field="request", reason="is required", value=None
-        )
-    request_id = _request_id(request)
-    client_id = _string(request, "client_id", "request.client_id")
-    namespace = _child(request, "namespace", "request.namespace")
-    if namespace is None:
-        # Audit logs of Vault versions without namespaces omit it.
-        namespace_id, namespace_path = str(ROOT_NAMESPACE_ID), ""
-    else:
-        found_id = _string(namespace, "id", "request.namespace.id")
-        if not found_id:
-            raise MalformedRecordError(
-                field="request.namespace.id",
-                reason="must be a non-empty string",
-                value=found_id,
-            )
-        namespace_id = found_id
-        found_path = _string(namespace, "path", "request.namespace.path")
-        namespace_path = found_path or ""
-        if namespace_path and not namespace_path.endswith("/"):
-            raise MalformedRecordError(
-                field="request.namespace.path",
-                reason="must end with '/'",
-                value=namespace_path,
-            )
-    path = _string(request, "path", "request.path") or ""
-    auth = _child(entry, "auth", "auth") or {}
-    entity_id = _string(auth, "entity_id", "auth.entity_id") or None
-    minted, wrapped_accessor = _minted(entry)
-    auth_client_token = (
-        _string(auth, "client_token", "auth.client_token") or None
-    )
-    minted_client_token = (
-        _string(minted, "client_token", "response.auth.client_token") or None
-    )
-    auth_is_minted = _is_caller_login(
-        client_id, entity_id, auth_client_token, minted_client_token
-    )
-    if auth_is_minted:
-        entity_id = None
-    if client_id and entity_id is not None and client_id != entity_id:
-        # Vault copies the entity ID into client_id; a mismatch means the
-        # entry was altered, and neither value can be trusted.
-        raise MalformedRecordError(
-            field="request.client_id",
-            reason=f"must equal auth.entity_id {entity_id!r}",
-            value=client_id,
-        )
-    results = _child(auth, "policy_results", "auth.policy_results") or {}
-    allowed = _boolean(results, "allowed", "auth.policy_results.allowed")
-    token_policies = _strings(auth, "token_policies", "auth.token_policies")
-    if token_policies is None:
-        # Logs before token_policies existed: ``policies`` is the token's
-        # own list for every token without identity policies.
-        token_policies = _strings(auth, "policies", "auth.policies")
-    metadata = _child(auth, "metadata", "auth.metadata") or {}
-    error = entry.get("error")
-    if error is not None and not isinstance(error, str):
-        raise MalformedRecordError(
-            field="error", reason="must be a string", value=error
-        )
-    # Parse both so a malformed one is reported whichever is used.
-    token_accessor = _string(
-        request, "client_token_accessor", "request.client_token_accessor"
-    )
-    auth_accessor = _string(auth, "accessor", "auth.accessor")
-    accessor = token_accessor or (None if auth_is_minted else auth_accessor)
-    return _Entry(
-        time=time,
-        is_response=kind == "response",
-        request_id=request_id,
-        client_id=client_id or None,
-        client_token=_string(request, "client_token", "request.client_token")
-        or None,
-        accessor=accessor or None,
-        namespace_id=namespace_id,
-        namespace_path=namespace_path,
-        mount_accessor=_string(
-            request, "mount_accessor", "request.mount_accessor"
-        )
-        or None,
-        path=path,
-        mount_point=_relative_mount(
-            _string(request, "mount_point", "request.mount_point") or "",
-            namespace_path,
-        ),
-        mount_type=_string(request, "mount_type", "request.mount_type")
-        or None,
-        entity_id=entity_id,
-        token_policies=token_policies,
-        allowed=allowed,
-        error=error,
-        issue_time=_time(auth, "token_issue_time", "auth.token_issue_time"),
-        ignore_for_billing=metadata.get("ignore_for_billing") == "true",
-        auth_client_token=auth_client_token,
-        minted_accessor=_string(minted, "accessor", "response.auth.accessor")
-        or None,
-        minted_client_token=minted_client_token,
-        minted_entity_id=_string(
-            minted, "entity_id", "response.auth.entity_id"
-        )
-        or None,
-        minted_issue_time=_time(
-            minted, "token_issue_time", "response.auth.token_issue_time"
-        ),
-        wrapped_accessor=wrapped_accessor,
-    )
-
-
 # --------------------------------------------------------------------------
-# The fast path: the same validation for the common, well-typed entry.
+# The parser: one reading of the fields counting needs, checked once.
 # --------------------------------------------------------------------------
+
+#: How many built clients a reader keeps for reuse (about 300 bytes each).
+_CLIENT_CACHE_LIMIT: Final = 16_384
 
 #: How many distinct time strings a reader keeps parsed before it starts
 #: over (each costs about 200 bytes).
 _TIME_CACHE_LIMIT: Final = 4096
 
 _new_tuple: Final = tuple.__new__
+_fromisoformat: Final = dt.datetime.fromisoformat
+# RFC 3339 in UTC as Vault writes it: _RFC3339's "Z" case, ASCII digits
+# only (which the general pattern does not require; fromisoformat would
+# refuse others, and _rfc3339 then says so).
+_UTC_RFC3339: Final = re.compile(
+    r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?Z", re.ASCII
+)
+#: The length of a UTC time without fraction, ``2025-03-04T09:15:27Z``.
+_SECONDS_LENGTH: Final = 20
 _ENTRY_TYPES: Final = frozenset({"request", "response"})
 _NONE_TYPE: Final = type(None)
+_STR_TYPE: Final = frozenset({str})
 _STR_OR_NONE: Final = frozenset({str, _NONE_TYPE})
 _DICT_OR_NONE: Final = frozenset({dict, _NONE_TYPE})
 _BOOL_OR_NONE: Final = frozenset({bool, _NONE_TYPE})
@@ -333,167 +164,362 @@ _BOOL_OR_NONE: Final = frozenset({bool, _NONE_TYPE})
 _NO_FIELDS: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
-def _cached_time(text: str, times: dict[str, dt.datetime]) -> dt.datetime:
+def _cached_time(
+    text: str, times: dict[str, dt.datetime], path: str = "time"
+) -> dt.datetime:
     """
-    Parse an RFC 3339 time through a bounded cache of earlier results.
+    Parse an RFC 3339 time as :func:`_rfc3339` does, but faster.
 
-    Only successful parses are cached (a parse depends on the text alone),
-    so a hit returns what :func:`_rfc3339` would; a malformed text raises
-    (with a placeholder field: the caller falls back to the precise path).
+    Vault writes UTC times (``Z``) with nanoseconds, nearly all distinct:
+    their shape is matched by one ASCII pattern and the text handed to
+    :meth:`~datetime.datetime.fromisoformat` (which truncates the fraction
+    to microseconds); a ``Z`` time is UTC already.  Times that repeat
+    (whole seconds, a token's issue time) are kept in *times*, a bounded
+    cache of earlier results.  Any other text is parsed by
+    :func:`_rfc3339`, so the result, or the error naming *path*, is always
+    what it gives.
     """
     found = times.get(text)
+    if found is not None:
+        return found
+    if _UTC_RFC3339.fullmatch(text):
+        try:
+            found = _fromisoformat(text)
+        except ValueError:
+            # A date or clock out of range: _rfc3339 names it below.
+            pass
+        else:
+            if len(text) > _SECONDS_LENGTH:
+                # A fraction: unlikely to repeat, so not worth a slot.
+                return found
     if found is None:
-        found = _rfc3339(text, "")
-        if len(times) >= _TIME_CACHE_LIMIT:
-            times.clear()
-        times[text] = found
+        found = _rfc3339(text, path)
+    if len(times) >= _TIME_CACHE_LIMIT:
+        times.clear()
+    times[text] = found
     return found
 
 
-def _parse_entry_fast(  # noqa: C901, PLR0911, PLR0912, PLR0915
-    entry: object, times: dict[str, dt.datetime]
-) -> _Entry:
-    """
-    Return what :func:`_parse_entry` returns, faster for plain JSON.
+def _plain_texts(texts: tuple[object, ...]) -> bool:
+    """Whether each of *texts* is None or a ``str`` of ASCII only.
 
-    Accepts only exact ``dict``, ``str``, ``bool`` and ``list`` values and
-    hands every other entry to :func:`_parse_entry`, which also raises the
-    precise error for whatever is wrong; so the fast path never decides
-    what is malformed, it only recognises what is certainly well-formed.
+    Such values pass :func:`~clientid.ingest.common.record_text`; this is
+    the one check done at C speed for the common entry.
     """
-    if type(entry) is not dict:
-        return _parse_entry(entry)
+    return (
+        _STR_OR_NONE.issuperset(map(type, texts))
+        and "".join(filter(None, cast("Iterable[str]", texts))).isascii()
+    )
+
+
+def _plain_policies(policies: object) -> bool:
+    """Whether *policies* is None or a ``list`` of ASCII ``str``."""
+    return policies is None or (
+        type(policies) is list
+        and _STR_TYPE.issuperset(map(type, policies))
+        and "".join(policies).isascii()
+    )
+
+
+# The fields an entry's parse reads, in this order (see _gather, _checked):
+# kind, time, then the request's (id, client_id, has-namespace, namespace id
+# and path, path, token accessor, client token, mount accessor, point and
+# type), the auth block's (entity_id, client_token, accessor, issue time,
+# policies, allowed, ignore-for-billing), error, then the response's
+# (minted accessor, client token, entity_id, issue time, wrapped accessor).
+_Fields = tuple[Any, ...]
+
+
+def _gather(entry: dict[str, Any]) -> _Fields | None:
+    """
+    Read the fields of a plain-JSON entry, or None if any is not plain.
+
+    Plain: exact ``dict``, ``bool`` and ``list`` values and ASCII ``str``,
+    which every check of :func:`_checked` accepts; anything else (missing
+    required fields too) goes to :func:`_checked`, which names the problem
+    or accepts the value.  So this decides nothing; it only recognises the
+    certainly well-formed.
+    """
     kind = entry.get("type")
     time_text = entry.get("time")
     request = entry.get("request")
     auth = entry.get("auth")
     response = entry.get("response")
-    error = entry.get("error")
     if (
         type(kind) is not str
         or kind not in _ENTRY_TYPES
         or type(time_text) is not str
         or type(request) is not dict
         or {type(auth), type(response)} - _DICT_OR_NONE
-        or (error is not None and type(error) is not str)
     ):
-        return _parse_entry(entry)
-    try:
-        time = _cached_time(time_text, times)
-    except MalformedRecordError:
-        return _parse_entry(entry)
-    request_get = request.get
-    request_id = request_get("id")
-    client_id = request_get("client_id")
-    namespace = request_get("namespace")
-    path = request_get("path")
-    token_accessor = request_get("client_token_accessor")
-    client_token = request_get("client_token")
-    mount_accessor = request_get("mount_accessor")
-    mount_point = request_get("mount_point")
-    mount_type = request_get("mount_type")
-    if not auth:
-        auth = _NO_FIELDS
-    auth_get = auth.get
-    entity_id = auth_get("entity_id")
-    results = auth_get("policy_results")
-    token_policies = auth_get("token_policies")
-    metadata = auth_get("metadata")
-    auth_accessor = auth_get("accessor")
-    issue_text = auth_get("token_issue_time")
-    auth_client_token = auth_get("client_token")
-    minted = _NO_FIELDS if not response else response.get("auth")
-    if type(minted) is not dict and minted is not _NO_FIELDS:
-        if minted is not None:
-            return _parse_entry(entry)
-        minted = _NO_FIELDS
-    wrap_info = None if not response else response.get("wrap_info")
-    if wrap_info is None:
-        wrapped_accessor = None
-    elif type(wrap_info) is dict:
-        wrapped_accessor = wrap_info.get("wrapped_accessor")
-    else:
-        return _parse_entry(entry)
-    minted_get = minted.get
-    minted_accessor = minted_get("accessor")
-    minted_client_token = minted_get("client_token")
-    minted_entity_id = minted_get("entity_id")
-    minted_issue_text = minted_get("token_issue_time")
-    if (
-        (
-            request_id is not None
-            and (type(request_id) is not str or not request_id)
-        )
-        or {
-            type(client_id),
-            type(path),
-            type(token_accessor),
-            type(client_token),
-            type(mount_accessor),
-            type(mount_point),
-            type(mount_type),
-            type(entity_id),
-            type(auth_accessor),
-            type(issue_text),
-            type(auth_client_token),
-            type(minted_accessor),
-            type(minted_client_token),
-            type(minted_entity_id),
-            type(minted_issue_text),
-            type(wrapped_accessor),
-        }
-        - _STR_OR_NONE
-        or {type(namespace), type(results), type(metadata)} - _DICT_OR_NONE
-        or (
-            client_id
-            and entity_id
-            and client_id != entity_id
-            and not (
-                auth_client_token and auth_client_token == minted_client_token
-            )
-        )
-    ):
-        return _parse_entry(entry)
-    if namespace is None:
-        namespace_id, namespace_path = ROOT_NAMESPACE_ID, ""
-    else:
-        namespace_id = namespace.get("id")
-        namespace_path = namespace.get("path")
-        if (
-            type(namespace_id) is not str
-            or not namespace_id
-            or (namespace_path is not None and type(namespace_path) is not str)
-        ):
-            return _parse_entry(entry)
-        if not namespace_path:
-            namespace_path = ""
-        elif namespace_path[-1] != "/":
-            return _parse_entry(entry)
+        return None
+    auth = auth or _NO_FIELDS
+    response = response or _NO_FIELDS
+    namespace = request.get("namespace")
+    results = auth.get("policy_results")
+    metadata = auth.get("metadata")
+    minted = response.get("auth")
+    wrap_info = response.get("wrap_info")
+    if {
+        type(namespace),
+        type(results),
+        type(metadata),
+        type(minted),
+        type(wrap_info),
+    } - _DICT_OR_NONE:
+        return None
+    minted = minted or _NO_FIELDS
+    policies = auth.get("token_policies")
+    if policies is None:
+        policies = auth.get("policies")
     allowed = None if not results else results.get("allowed")
-    if token_policies is None:
-        token_policies = auth_get("policies")
-    if allowed is not None and type(allowed) is not bool:
-        return _parse_entry(entry)
-    if token_policies is not None:
-        if type(token_policies) is not list:
-            return _parse_entry(entry)
-        for item in token_policies:
-            if type(item) is not str:
-                return _parse_entry(entry)
-        token_policies = tuple(token_policies)
-    try:
-        issue_time = (
-            None if issue_text is None else _cached_time(issue_text, times)
+    get = request.get
+    fields = (
+        kind,
+        time_text,
+        get("id"),
+        get("client_id"),
+        namespace is not None,
+        None if namespace is None else namespace.get("id"),
+        None if namespace is None else namespace.get("path"),
+        get("path"),
+        get("client_token_accessor"),
+        get("client_token"),
+        get("mount_accessor"),
+        get("mount_point"),
+        get("mount_type"),
+        auth.get("entity_id"),
+        auth.get("client_token"),
+        auth.get("accessor"),
+        auth.get("token_issue_time"),
+        policies,
+        allowed,
+        metadata is not None and metadata.get("ignore_for_billing") == "true",
+        entry.get("error"),
+        minted.get("accessor"),
+        minted.get("client_token"),
+        minted.get("entity_id"),
+        minted.get("token_issue_time"),
+        None if not wrap_info else wrap_info.get("wrapped_accessor"),
+    )
+    if (
+        type(allowed) not in _BOOL_OR_NONE
+        or not _plain_policies(policies)
+        or not _plain_texts(fields[1:4] + fields[5:17] + fields[20:])
+    ):
+        return None
+    if policies is not None:
+        return (*fields[:17], tuple(policies), *fields[18:])
+    return fields
+
+
+def _checked(entry: object) -> _Fields:
+    """
+    Read the fields of any entry, checking each with its kind's check.
+
+    Returns what :func:`_gather` would for a plain entry; raises the first
+    problem, in field order, as a MalformedRecordError naming the dotted
+    field, the rule and the value.
+    """
+    if not isinstance(entry, Mapping):
+        raise MalformedRecordError(
+            field="entry", reason="must be an object", value=entry
         )
-        minted_issue_time = (
-            None
-            if minted_issue_text is None
-            else _cached_time(minted_issue_text, times)
+    kind = entry.get("type")
+    # The type test first: an unhashable value cannot be looked up.
+    if not isinstance(kind, str) or kind not in _ENTRY_TYPES:
+        raise MalformedRecordError(
+            field="type", reason="must be 'request' or 'response'", value=kind
         )
-    except MalformedRecordError:
-        return _parse_entry(entry)
+    time_text = _string(entry, "time", "time")
+    if time_text is None:
+        raise MalformedRecordError(
+            field="time", reason="is required", value=None
+        )
+    request = _child(entry, "request", "request")
+    if request is None:
+        raise MalformedRecordError(
+            field="request", reason="is required", value=None
+        )
+    return (
+        kind,
+        time_text,
+        *_checked_request(request),
+        *_checked_auth(_child(entry, "auth", "auth") or _NO_FIELDS),
+        _string(entry, "error", "error"),
+        *_checked_response(_child(entry, "response", "response") or {}),
+    )
+
+
+def _checked_namespace(request: Mapping[str, object]) -> _Fields:
+    """Check ``request.namespace``: (present, ID, path)."""
+    namespace = _child(request, "namespace", "request.namespace")
+    if namespace is None:
+        return (False, None, None)
+    return (
+        True,
+        _string(namespace, "id", "request.namespace.id"),
+        _string(namespace, "path", "request.namespace.path"),
+    )
+
+
+def _checked_request(request: Mapping[str, object]) -> _Fields:
+    """Check the fields of ``request`` that counting reads."""
+    return (
+        _string(request, "id", "request.id"),
+        _string(request, "client_id", "request.client_id"),
+        *_checked_namespace(request),
+        _string(request, "path", "request.path"),
+        _string(
+            request, "client_token_accessor", "request.client_token_accessor"
+        ),
+        _string(request, "client_token", "request.client_token"),
+        _string(request, "mount_accessor", "request.mount_accessor"),
+        _string(request, "mount_point", "request.mount_point"),
+        _string(request, "mount_type", "request.mount_type"),
+    )
+
+
+def _checked_auth(auth: Mapping[str, object]) -> _Fields:
+    """Check the fields of ``auth`` that counting reads."""
+    entity_id = _string(auth, "entity_id", "auth.entity_id")
+    client_token = _string(auth, "client_token", "auth.client_token")
+    accessor = _string(auth, "accessor", "auth.accessor")
+    issue_text = _string(auth, "token_issue_time", "auth.token_issue_time")
+    policies = _strings(auth, "token_policies", "auth.token_policies")
+    if policies is None:
+        # Logs before token_policies existed: ``policies`` is the token's
+        # own list for every token without identity policies.
+        policies = _strings(auth, "policies", "auth.policies")
+    results = _child(auth, "policy_results", "auth.policy_results") or {}
+    allowed = _boolean(results, "allowed", "auth.policy_results.allowed")
+    metadata = _child(auth, "metadata", "auth.metadata") or {}
+    return (
+        entity_id,
+        client_token,
+        accessor,
+        issue_text,
+        policies,
+        allowed,
+        metadata.get("ignore_for_billing") == "true",
+    )
+
+
+def _checked_response(response: Mapping[str, object]) -> _Fields:
+    """
+    Check the response's ``auth`` block and its wrapped accessor.
+
+    A response wrapped for the caller has no ``auth``: the token it carries
+    is named only by ``response.wrap_info.wrapped_accessor``.
+    """
+    minted = _child(response, "auth", "response.auth") or {}
+    wrap_info = _child(response, "wrap_info", "response.wrap_info") or {}
+    return (
+        _string(minted, "accessor", "response.auth.accessor"),
+        _string(minted, "client_token", "response.auth.client_token"),
+        _string(minted, "entity_id", "response.auth.entity_id"),
+        _string(minted, "token_issue_time", "response.auth.token_issue_time"),
+        _string(
+            wrap_info,
+            "wrapped_accessor",
+            "response.wrap_info.wrapped_accessor",
+        ),
+    )
+
+
+def _namespace(
+    present: bool,  # noqa: FBT001 (a field of the parse)
+    namespace_id: str | None,
+    namespace_path: str | None,
+) -> tuple[str, str]:
+    """Apply the namespace rules: a non-empty ID, a path ending in "/"."""
+    if not present:
+        # Audit logs of Vault versions without namespaces omit it.
+        return ROOT_NAMESPACE_ID, ""
+    if not namespace_id:
+        raise MalformedRecordError(
+            field="request.namespace.id",
+            reason="must be a non-empty string",
+            value=namespace_id,
+        )
+    if namespace_path and namespace_path[-1] != "/":
+        raise MalformedRecordError(
+            field="request.namespace.path",
+            reason="must end with '/'",
+            value=namespace_path,
+        )
+    return namespace_id, namespace_path or ""
+
+
+def _parse_entry(entry: object, times: dict[str, dt.datetime]) -> _Entry:
+    """
+    Validate the fields counting needs; ignore every other field.
+
+    Every field passes its kind's check (text: a ``str`` encodable as
+    UTF-8; objects, booleans, lists of text), then the rules between
+    fields; *times* caches parsed times.
+
+    Raises:
+        MalformedRecordError: Naming the dotted field, rule and value.
+    """
+    fields = _gather(entry) if type(entry) is dict else None
+    if fields is None:
+        fields = _checked(entry)
+    (
+        kind,
+        time_text,
+        request_id,
+        client_id,
+        has_namespace,
+        namespace_id,
+        namespace_path,
+        path,
+        token_accessor,
+        client_token,
+        mount_accessor,
+        mount_point,
+        mount_type,
+        entity_id,
+        auth_client_token,
+        auth_accessor,
+        issue_text,
+        token_policies,
+        allowed,
+        ignore_for_billing,
+        error,
+        minted_accessor,
+        minted_client_token,
+        minted_entity_id,
+        minted_issue_text,
+        wrapped_accessor,
+    ) = fields
+    time = _cached_time(time_text, times)
+    if request_id is not None and not request_id:
+        # Requests the server makes itself (a -dev server mounting its KV
+        # engine) carry no ID; such entries are not de-duplicated.
+        raise MalformedRecordError(
+            field="request.id",
+            reason="must be a non-empty string",
+            value=request_id,
+        )
+    namespace_id, namespace_path = _namespace(
+        has_namespace, namespace_id, namespace_path
+    )
     if client_id and entity_id and client_id != entity_id:
-        # A login carrying a caller's token (see _parse_entry).
+        if not (
+            auth_client_token and auth_client_token == minted_client_token
+        ):
+            # Vault copies the entity ID into client_id; a mismatch means
+            # the entry was altered, and neither value can be trusted.
+            raise MalformedRecordError(
+                field="request.client_id",
+                reason=f"must equal auth.entity_id {entity_id!r}",
+                value=client_id,
+            )
+        # A login that carried a caller's token: its response's ``auth``
+        # shows the new token (the same ``client_token`` as
+        # ``response.auth``) while ``request.client_id`` is the caller's;
+        # the caller's entity is not in the entry.
         entity_id = None
         auth_accessor = None
     # The fields in _Entry's order; tuple.__new__ skips the generated
@@ -517,16 +543,31 @@ def _parse_entry_fast(  # noqa: C901, PLR0911, PLR0912, PLR0915
             token_policies,
             allowed,
             error,
-            issue_time,
-            metadata is not None
-            and metadata.get("ignore_for_billing") == "true",
+            None
+            if issue_text is None
+            else _cached_time(issue_text, times, "auth.token_issue_time"),
+            ignore_for_billing,
             auth_client_token or None,
             minted_accessor or None,
             minted_client_token or None,
             minted_entity_id or None,
-            minted_issue_time,
+            None
+            if minted_issue_text is None
+            else _cached_time(
+                minted_issue_text, times, "response.auth.token_issue_time"
+            ),
             wrapped_accessor or None,
         ),
+    )
+
+
+def _may_mint(entry: dict[str, Any]) -> bool:
+    """Whether a response block may teach a token's origin (or is odd)."""
+    response = entry.get("response")
+    return response is not None and (
+        type(response) is not dict
+        or response.get("auth") is not None
+        or response.get("wrap_info") is not None
     )
 
 
@@ -538,8 +579,8 @@ def _is_unauthenticated_path(entry: _Entry) -> bool:
     return bool(_UNAUTHENTICATED_SYS_PATH.fullmatch(entry.path))
 
 
-def _skip_reason(entry: _Entry) -> SkipReason | None:  # noqa: PLR0911
-    """Apply Vault's rules for which requests count (spec §1.4, §2.1)."""
+def _is_unauthenticated(entry: _Entry) -> bool:
+    """Whether the request did not authenticate with a token."""
     if (
         entry.client_id is None
         and entry.minted_client_token is not None
@@ -548,7 +589,7 @@ def _skip_reason(entry: _Entry) -> SkipReason | None:  # noqa: PLR0911
         # A login's response entry shows the minted token as its ``auth``
         # (renewals do too, but they carry a client ID); the login itself
         # is not a use of that token, even before 1.9.
-        return SkipReason.UNAUTHENTICATED
+        return True
     # Vault >= 1.9 writes client_id for every request it checked a token
     # for; before 1.9 a request authenticated when it carried a token and
     # the entry shows that token's identity.
@@ -556,14 +597,11 @@ def _skip_reason(entry: _Entry) -> SkipReason | None:  # noqa: PLR0911
         entry.client_token is not None
         and (bool(entry.token_policies) or entry.entity_id is not None)
     )
-    if not authenticated or _is_unauthenticated_path(entry):
-        return SkipReason.UNAUTHENTICATED
-    if entry.allowed is False or (
-        entry.allowed is None
-        and entry.error is not None
-        and "permission denied" in entry.error
-    ):
-        return SkipReason.DENIED
+    return not authenticated or _is_unauthenticated_path(entry)
+
+
+def _token_skip_reason(entry: _Entry) -> SkipReason | None:
+    """The rules on the token itself: root, wrapping, ignored for billing."""
     policies = entry.token_policies or ()
     if policies == _ROOT_POLICIES:
         return SkipReason.ROOT_TOKEN
@@ -572,6 +610,19 @@ def _skip_reason(entry: _Entry) -> SkipReason | None:  # noqa: PLR0911
     if entry.ignore_for_billing:
         return SkipReason.IGNORED_FOR_BILLING
     return None
+
+
+def _skip_reason(entry: _Entry) -> SkipReason | None:
+    """Apply Vault's rules for which requests count (spec §1.4, §2.1)."""
+    if _is_unauthenticated(entry):
+        return SkipReason.UNAUTHENTICATED
+    if entry.allowed is False or (
+        entry.allowed is None
+        and entry.error is not None
+        and "permission denied" in entry.error
+    ):
+        return SkipReason.DENIED
+    return _token_skip_reason(entry)
 
 
 def _parent_path(path: str) -> str | None:
@@ -625,8 +676,10 @@ class AuditLogReader:
 
     __slots__ = (
         "_approximate",
+        "_clients",
         "_counted",
         "_dedup_limit",
+        "_duplicates",
         "_entity_origins",
         "_index",
         "_join_limit",
@@ -679,6 +732,11 @@ class AuditLogReader:
         self._namespace_ids: dict[str, str] = {"": ROOT_NAMESPACE_ID}
         self._mounts: dict[str, tuple[str, str, str]] = {}
         self._skipped = dict.fromkeys(SkipReason, 0)
+        self._duplicates = 0
+        # Clients already built, by their fields (Client is immutable, and
+        # a client is used again and again); bounded.
+        self._clients: dict[tuple[str, bool, str, str | None], Client]
+        self._clients = {}
         self._rejected = _Rejections(rejected_limit)
         # Parsed time strings (request and response entries, and a token's
         # uses, repeat them); bounded, and only ever a pure function's
@@ -704,7 +762,9 @@ class AuditLogReader:
         """
         How many entries produced no event, per reason (a new dict).
         """
-        return dict(self._skipped)
+        found = dict(self._skipped)
+        found[SkipReason.DUPLICATE] += self._duplicates
+        return found
 
     @property
     def rejected(self) -> tuple[RejectedRecord, ...]:
@@ -796,15 +856,13 @@ class AuditLogReader:
         index = self._index
         self._index += 1
         try:
-            parsed = _parse_entry_fast(entry, self._times)
+            if self._is_known_duplicate(entry):
+                # Counted apart: an enum member hashes in Python code.
+                self._duplicates += 1
+                return None
+            parsed = _parse_entry(entry, self._times)
         except MalformedRecordError as exc:
-            error = MalformedRecordError(
-                exc.field, exc.reason, exc.value, index
-            )
-            if not self._lenient:
-                raise error from None
-            self._rejected.add(index, error)
-            self._skipped[SkipReason.MALFORMED] += 1
+            self._reject(exc, index)
             return None
         self._learn(parsed)
         request_id = parsed.request_id
@@ -822,6 +880,102 @@ class AuditLogReader:
         if event.approximate:
             self._approximate += 1
         return event
+
+    def read_lines(
+        self, lines: Iterable[bytes | str]
+    ) -> Iterator[ClientEvent]:
+        """
+        Parse and feed every JSON line, yielding the client events.
+
+        See :meth:`feed_line`; a line's :attr:`RejectedRecord.index` (and
+        its error's ``index``) is its position among every line and entry
+        the reader was given, counting from 0, blank lines included: for a
+        new reader, the line number minus one.
+
+        Raises:
+            MalformedRecordError: A line is not a JSON object or the entry
+                is malformed (strict mode).
+        """
+        feed_line = self.feed_line
+        for line in lines:
+            event = feed_line(line)
+            if event is not None:
+                yield event
+
+    def feed_line(self, line: bytes | str) -> ClientEvent | None:
+        r"""
+        Parse one line of an audit log (a JSON object) and feed it.
+
+        The line is parsed with orjson when it is installed (the ``fast``
+        extra), else with the standard library told to refuse what orjson
+        refuses, so both give the same results: UTF-8 only, no NaN or
+        infinities, no lone surrogates, integers beyond 64 bits as floats,
+        the last of duplicate keys.  A leading byte-order mark and the
+        line end (``\n``, ``\r\n``) are ignored; a blank line is
+        skipped silently (it takes a position, so later positions stay
+        line numbers, but is in neither :attr:`skipped` nor
+        :attr:`rejected`).
+
+        Returns:
+            As :meth:`feed`.
+
+        Raises:
+            MalformedRecordError: The line is not one JSON object (field
+                ``line``, the line as value), or the entry is malformed
+                (strict mode); the reader's state is unchanged but for the
+                position.
+        """
+        try:
+            entry = json_object(line, json_loads)
+        except MalformedRecordError as exc:
+            index = self._index
+            self._index += 1
+            self._reject(exc, index)
+            return None
+        if entry is None:
+            self._index += 1
+            return None
+        return self.feed(entry)
+
+    def _reject(self, exc: MalformedRecordError, index: int) -> None:
+        """Raise *exc* at *index* (strict mode), or reject the record."""
+        error = MalformedRecordError(exc.field, exc.reason, exc.value, index)
+        if not self._lenient:
+            raise error from None
+        self._rejected.add(index, error)
+        self._skipped[SkipReason.MALFORMED] += 1
+
+    def _is_known_duplicate(self, entry: object) -> bool:
+        """
+        Tell, before the full parse, a duplicate that teaches nothing.
+
+        A ``request.id`` already seen was checked then; an entry that
+        repeats it is a duplicate whatever else it holds, and is not parsed
+        further unless :meth:`_learn` could learn from it: a response that
+        may have minted a token, or a namespace path not yet known.  Those
+        are left to the full parse (and may be malformed).
+        """
+        if type(entry) is not dict:
+            return False
+        request = entry.get("request")
+        if type(request) is not dict:
+            return False
+        request_id = request.get("id")
+        if (
+            type(request_id) is not str
+            or request_id not in self._seen
+            or _may_mint(entry)
+        ):
+            return False
+        namespace = request.get("namespace")
+        if namespace is None:
+            return True
+        # A namespace path already known: learning it again changes nothing
+        # (a new one is learnt from the entry's full parse).
+        path = namespace.get("path") if type(namespace) is dict else 0
+        return path is None or (
+            type(path) is str and path in self._namespace_ids
+        )
 
     def _remember(self, request_id: str) -> None:
         seen = self._seen
@@ -941,16 +1095,29 @@ class AuditLogReader:
                     namespace_id = self._namespace_from_id(
                         client_id, policies, entry
                     )
-        client = Client(
-            id=ClientId(client_id),
-            type=client_type,
-            namespace_id=NamespaceId(namespace_id),
-            mount_accessor=(
-                MountAccessor(origin.mount_accessor)
-                if origin is not None and origin.mount_accessor is not None
-                else None
-            ),
+        mount_accessor = origin.mount_accessor if origin is not None else None
+        # The type as a bool: an enum member hashes in Python code.
+        key = (
+            client_id,
+            client_type is ClientType.ENTITY,
+            namespace_id,
+            mount_accessor,
         )
+        client = self._clients.get(key)
+        if client is None:
+            client = Client(
+                id=ClientId(client_id),
+                type=client_type,
+                namespace_id=NamespaceId(namespace_id),
+                mount_accessor=(
+                    None
+                    if mount_accessor is None
+                    else MountAccessor(mount_accessor)
+                ),
+            )
+            if len(self._clients) >= _CLIENT_CACHE_LIMIT:
+                self._clients.clear()
+            self._clients[key] = client
         return ClientEvent(
             client=client,
             at=entry.time,
@@ -1026,7 +1193,7 @@ class AuditLogReader:
                 ],
                 "skipped": {
                     reason.value: count
-                    for reason, count in self._skipped.items()
+                    for reason, count in self.skipped.items()
                 },
             },
         )

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
+import math
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Final, final
+from typing import TYPE_CHECKING, Any, Final, final
 
 import attrs
 
@@ -225,3 +227,153 @@ def _events(
         event = feed(item)
         if event is not None:
             yield event
+
+
+# --------------------------------------------------------------------------
+# JSON lines: one object a line, parsed the same with or without orjson.
+# --------------------------------------------------------------------------
+
+#: The one reason a line that is no JSON object gets, whichever parser ran.
+NOT_A_JSON_OBJECT: Final = "must be one JSON object in UTF-8"
+
+_BOM: Final = "\ufeff"
+_BOM_BYTES: Final = _BOM.encode()
+# orjson reads integers outside [-2**63, 2**64) as floats, and refuses
+# NaN, the infinities and numbers too large for a float; the standard
+# parser is told to do the same.
+_INT_MIN: Final = -(1 << 63)
+_INT_END: Final = 1 << 64
+# A \u escape of a surrogate: only then can the standard parser return a
+# lone one (orjson refuses it).
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _json_int(text: str) -> int | float:
+    if len(text) < 20:  # noqa: PLR2004 (fits in 64 bits)
+        return int(text)
+    number = float(text)
+    if math.isinf(number):
+        msg = "number too large"
+        raise ValueError(msg)
+    # Within 64 bits orjson keeps the integer exact.
+    exact = int(text) if len(text) <= 40 else _INT_END  # noqa: PLR2004
+    return exact if _INT_MIN <= exact < _INT_END else number
+
+
+def _json_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        msg = "number too large"
+        raise ValueError(msg)
+    return number
+
+
+def _json_constant(text: str) -> object:
+    msg = f"{text} is not JSON"
+    raise ValueError(msg)
+
+
+_STD_DECODER: Final = json.JSONDecoder(
+    parse_int=_json_int,
+    parse_float=_json_float,
+    parse_constant=_json_constant,
+)
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    """Whether any string in parsed JSON *value* holds a lone surrogate."""
+    if isinstance(value, str):
+        return not is_utf8(value)
+    if isinstance(value, dict):
+        return any(
+            _has_lone_surrogate(key) or _has_lone_surrogate(item)
+            for key, item in value.items()
+        )
+    if isinstance(value, list):
+        return any(map(_has_lone_surrogate, value))
+    return False
+
+
+def std_json_loads(line: bytes | str) -> object:
+    """
+    Parse one JSON text with the standard library, as orjson would.
+
+    UTF-8 only, no NaN or infinities, no lone surrogates (escaped or not),
+    integers outside 64 bits as floats.
+
+    Raises:
+        ValueError: The text is not such JSON.
+    """
+    text = line.decode() if isinstance(line, bytes) else line
+    if not is_utf8(text):
+        msg = "lone surrogate"
+        raise ValueError(msg)
+    try:
+        value = _STD_DECODER.decode(text)
+    except RecursionError:
+        msg = "nested too deeply"
+        raise ValueError(msg) from None
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+        msg = "lone surrogate"
+        raise ValueError(msg)
+    return value
+
+
+def _loader() -> Callable[[bytes | str], object]:
+    try:
+        import orjson  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - orjson is in the test env
+        return std_json_loads
+    return orjson.loads
+
+
+#: The parser of JSON lines: orjson when installed (the ``fast`` extra),
+#: else :func:`std_json_loads`, which gives the same results.
+json_loads: Callable[[bytes | str], object] = _loader()
+
+
+def json_object(
+    line: bytes | str, loads: Callable[[bytes | str], object]
+) -> dict[str, Any] | None:
+    r"""
+    Parse one line holding a JSON object; None for a blank line.
+
+    A leading UTF-8 byte-order mark and the line's end (``\\n``,
+    ``\\r\\n``) are ignored; a line of whitespace only is blank.
+
+    Raises:
+        MalformedRecordError: The line is not a ``bytes`` or ``str`` of one
+            JSON object in UTF-8 (field ``line``, the line as value).
+    """
+    if type(line) is not bytes and not isinstance(line, str | bytes):
+        raise MalformedRecordError(
+            field="line", reason="must be bytes or str", value=line
+        )
+    try:
+        value = loads(line)
+    except (ValueError, TypeError, RecursionError):
+        value = _retry(line, loads)
+        if value is None:
+            return None
+    if type(value) is not dict:
+        raise MalformedRecordError(
+            field="line", reason=NOT_A_JSON_OBJECT, value=line
+        )
+    return value
+
+
+def _retry(
+    line: bytes | str, loads: Callable[[bytes | str], object]
+) -> object:
+    """Handle what the fast parse refused: blank, a BOM, or malformed."""
+    if not line or line.isspace():
+        return None
+    bom = _BOM_BYTES if isinstance(line, bytes) else _BOM
+    if line.startswith(bom):  # type: ignore[arg-type]
+        try:
+            return loads(line[len(bom) :])
+        except (ValueError, TypeError, RecursionError):
+            pass
+    raise MalformedRecordError(
+        field="line", reason=NOT_A_JSON_OBJECT, value=line
+    )
