@@ -42,14 +42,6 @@ COUNTED = next(
     and entry["request"].get("path") != "sys/health"
 )
 
-_AUDIT_NAMESPACE_REASON = (
-    "AuditLogReader checks request.namespace.id only when it builds the "
-    "Client: a lone surrogate there raises InvalidModelError for "
-    "namespace_id (escaping lenient mode) after it has learnt the ID for "
-    "the namespace path, marked the request ID seen and counted the entry; "
-    "it is accepted when the namespace is already known"
-)
-
 
 def hostile(path: tuple[str, ...], value: object) -> Any:
     """The counted entry with the field at *path* set to *value*."""
@@ -122,7 +114,6 @@ class TestAuditClientIdSurrogate:
 class TestAuditNamespaceIdSurrogate:
     """A lone surrogate in request.namespace.id."""
 
-    @pytest.mark.xfail(strict=True, reason=_AUDIT_NAMESPACE_REASON)
     def test_strict_raises_a_malformed_record_error_naming_the_field(self):
         """The audit reader's error, with the entry's dotted path."""
         with pytest.raises(MalformedRecordError) as info:
@@ -130,7 +121,6 @@ class TestAuditNamespaceIdSurrogate:
 
         assert info.value.field == "request.namespace.id"
 
-    @pytest.mark.xfail(strict=True, reason=_AUDIT_NAMESPACE_REASON)
     def test_strict_error_leaves_the_entry_to_a_retry(self):
         """After the error the untouched entry is not called a duplicate."""
         reader = AuditLogReader()
@@ -142,7 +132,6 @@ class TestAuditNamespaceIdSurrogate:
         assert event == AuditLogReader().feed(AUDIT_ENTRIES[COUNTED])
         assert event is not None
 
-    @pytest.mark.xfail(strict=True, reason=_AUDIT_NAMESPACE_REASON)
     def test_lenient_skips_and_counts_it_and_loses_nothing(self):
         """Every other event is the clean run's; the bad one is counted."""
         reader, events = lenient_run_with(
@@ -152,7 +141,6 @@ class TestAuditNamespaceIdSurrogate:
         assert events == clean_events()
         assert reader.rejected_count == 1
 
-    @pytest.mark.xfail(strict=True, reason=_AUDIT_NAMESPACE_REASON)
     def test_the_bad_id_is_not_learnt_for_the_namespace_path(self):
         """The namespace list (and describe()) stay those of a clean run."""
         reader = AuditLogReader()
@@ -165,7 +153,6 @@ class TestAuditNamespaceIdSurrogate:
 
         assert reader.namespaces == clean.namespaces
 
-    @pytest.mark.xfail(strict=True, reason=_AUDIT_NAMESPACE_REASON)
     def test_strict_raises_even_when_the_namespace_is_known(self):
         """A field the reader reads is checked whatever it knows already."""
         reader = AuditLogReader()
@@ -193,11 +180,6 @@ _FAST_PATH_FIELDS = [
     ("request", "client_token"),
     ("request", "client_token_accessor"),
 ]
-_FAST_PATH_REASON = (
-    "AuditLogReader's fast parser checks only the types of request fields, "
-    "not that their text is encodable, so a lone surrogate is accepted, "
-    "or raises InvalidModelError from the model after the reader changed"
-)
 
 
 class TestAuditFastPathSurrogates:
@@ -213,7 +195,6 @@ class TestAuditFastPathSurrogates:
         node[path[-1]] = "ns/\ud800/" if path[-1] == "path" else "x\ud800"
         return entry
 
-    @pytest.mark.xfail(strict=True, reason=_FAST_PATH_REASON)
     @pytest.mark.parametrize("path", _FAST_PATH_FIELDS, ids=".".join)
     def test_strict_names_the_field(self, path):
         """The field's dotted path, as the checking parser names it."""
@@ -222,7 +203,6 @@ class TestAuditFastPathSurrogates:
 
         assert info.value.field == ".".join(path)
 
-    @pytest.mark.xfail(strict=True, reason=_FAST_PATH_REASON)
     @pytest.mark.parametrize("path", _FAST_PATH_FIELDS, ids=".".join)
     def test_lenient_counts_a_skip(self, path):
         """Lenient mode returns nothing for it, and counts it as rejected."""

@@ -9,15 +9,16 @@ import datetime as dt
 import gzip
 import heapq
 import io
-import json
 import re
 import sys
 import zlib
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final, NamedTuple, cast, final
 
+from clientid.ingest.common import json_loads
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
 __all__ = ["Item", "Source", "Stats", "expand", "merged", "parse_json"]
 
@@ -46,15 +47,9 @@ def _stream_errors() -> tuple[type[Exception], ...]:
 _STREAM_ERRORS: Final = _stream_errors()
 
 
-def _json_loads() -> Callable[[bytes], object]:
-    try:
-        import orjson  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - orjson is in the dev env
-        return json.loads
-    return orjson.loads
-
-
-parse_json: Final = _json_loads()
+#: The library's JSON line parser: orjson when installed, else the
+#: standard library made to read exactly what orjson reads.
+parse_json: Final = json_loads
 
 
 class InputError(Exception):
