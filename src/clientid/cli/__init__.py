@@ -38,6 +38,7 @@ from clientid.cli._run import (
     UsageError,
     add_format_option,
     add_input_options,
+    malformed_detail,
     read_audit,
 )
 from clientid.cli._sources import InputError, Item, expand, raw_lines
@@ -175,9 +176,7 @@ def _run_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 try:
                     event = reader.feed(item.value)  # type: ignore[arg-type]
                 except MalformedRecordError as exc:
-                    run.problem(
-                        item, f"{exc.field} {exc.reason}, got {exc.value!r}"
-                    )
+                    run.problem(item, malformed_detail(exc))
                     continue
                 # A strict reader returns an event or raises.
                 run.record(cast("ClientEvent", event))

@@ -33,6 +33,7 @@ from clientid.cli._run import (
     WhatIf,
     add_common_options,
     add_state_option,
+    malformed_detail,
     read_audit,
 )
 from clientid.cli._sources import InputError, parse_json
@@ -187,8 +188,7 @@ def _read_vault(name: str) -> ActivityReport:
     try:
         return ActivityReport.from_vault_response(document)
     except MalformedRecordError as exc:
-        detail = f"{exc.field} {exc.reason}, got {exc.value!r}"
-        msg = f"{name}: not Vault's activity response: {detail}"
+        msg = f"{name}: not Vault's activity response: {malformed_detail(exc)}"
         raise InputError(msg) from exc
 
 

@@ -92,9 +92,17 @@ def read_what_if(name: str) -> WhatIf:
     try:
         return WhatIf(name, Scenario.from_json(decoded))
     except MalformedRecordError as exc:
-        detail = f"{exc.field} {exc.reason}, got {exc.value!r}"
-        msg = f"{name}: not a scenario: {detail}"
+        msg = f"{name}: not a scenario: {malformed_detail(exc)}"
         raise argparse.ArgumentTypeError(msg) from exc
+
+
+def malformed_detail(exc: MalformedRecordError) -> str:
+    """
+    The error's field, rule and value, without the record index.
+
+    The command names the file and line itself.
+    """
+    return f"{exc.field} {exc.reason}, got {exc.value!r}"
 
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -351,7 +359,7 @@ def read_audit(run: Run, logs: Sequence[str]) -> None:
         try:
             event = reader.feed(item.value)  # type: ignore[arg-type]
         except MalformedRecordError as exc:
-            run.problem(item, f"{exc.field} {exc.reason}, got {exc.value!r}")
+            run.problem(item, malformed_detail(exc))
             continue
         if event is not None:
             run.record(event)
