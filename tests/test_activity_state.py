@@ -315,6 +315,39 @@ class TestFraming:
         with pytest.raises(DecodeError, match="inflate to 1 bytes"):
             ActivityLog.from_bytes(image)
 
+    @pytest.mark.parametrize(
+        "size", [2**63 - 1, 2**63, 2**64 - 1, 10 * 2**20], ids=str
+    )
+    def test_a_declared_length_no_payload_could_inflate_to_is_refused(
+        self, size
+    ):
+        """
+        A corrupt length field (the checksum covers only the payload) is a
+        decode error, not an overflow or an allocation of that many bytes.
+        """
+        import struct  # noqa: PLC0415
+        import zlib  # noqa: PLC0415
+
+        payload = zlib.compress(b"{}")
+        image = (
+            struct.pack("<4sBIQ", b"CIDA", 1, zlib.crc32(payload), size)
+            + payload
+        )
+
+        with pytest.raises(
+            DecodeError, match=f"cannot inflate to {size} bytes"
+        ):
+            ActivityLog.from_bytes(image)
+
+    def test_a_maximally_compressed_payload_is_read(self):
+        """The bound on the declared length admits zlib's best ratio."""
+        from clientid.model.framing import frame, unframe  # noqa: PLC0415
+
+        document = {"k": "a" * 4_000_000}
+        image = frame(b"TEST", 1, document)
+
+        assert unframe(image, b"TEST", 1, "test") == document
+
 
 class TestReportBounds:
     """

@@ -20,6 +20,10 @@ __all__: list[str] = []
 
 # Magic, version, CRC-32 of the compressed payload, uncompressed length.
 _HEADER: Final = struct.Struct("<4sBIQ")
+#: Deflate's best ratio: a 258-byte match costs at least 2 bits, so a
+#: payload of n bytes inflates to at most 1032 * n bytes (zlib's own bound,
+#: with room for the stream's header and checksum).
+_MAX_RATIO: Final = 1032
 
 
 def frame(magic: bytes, version: int, document: object) -> bytes:
@@ -54,6 +58,14 @@ def unframe(data: bytes, magic: bytes, version: int, what: str) -> object:
     payload = bytes(view[_HEADER.size :])
     if zlib.crc32(payload) != crc:
         msg = f"{what} checksum must match its payload (the image is corrupt)"
+        raise DecodeError([msg])
+    if size > _MAX_RATIO * len(payload):
+        # The checksum covers the payload, not the header: a corrupt length
+        # is caught here, before it sizes an allocation.
+        msg = (
+            f"{what} payload of {len(payload)} bytes cannot inflate to"
+            f" {size} bytes (the image is corrupt)"
+        )
         raise DecodeError([msg])
     try:
         # The declared size bounds what decompression may allocate.
