@@ -29,6 +29,7 @@ from clientid.errors import (
     InvalidModelError,
     SketchedMonthError,
 )
+from clientid.model.hashing import datasketches_hash128
 
 UTC = dt.UTC
 JANUARY = dt.date(2025, 1, 1)
@@ -46,6 +47,13 @@ def sketch_of(client_ids: list[str], lg_k: int = 12) -> HyperLogLog:
     sketch = HyperLogLog(lg_k)
     sketch.update(client_ids)
     return sketch
+
+
+def coupon_of(client_id: str) -> int:
+    """The DataSketches coupon of an ID: value bits over 26 address bits."""
+    hashed = datasketches_hash128(client_id)
+    value = min(129 - hashed.bit_length(), 63)
+    return value << 26 | hashed & (1 << 26) - 1
 
 
 def record(
@@ -285,11 +293,13 @@ class TestMixing:
         by_sketch = ActivityLog(lg_k=10)
         by_record = ActivityLog(lg_k=10, exact_limit=1)
         for number, size in enumerate(sizes):
-            # Sorted, as a month sketches its records when it falls back,
-            # so both sketches see the same order (and HIP estimate).
-            members = sorted(ids(f"g{number}-", size))
+            members = ids(f"g{number}-", size)
             mount = f"auth_userpass_{number}"
-            record(by_sketch, sketch_of(members, lg_k=10), mount=mount)
+            # A sketched month makes each group's sketch from its clients'
+            # coupons, in coupon order: so both sketches see the same
+            # order (and HIP estimate).
+            sketch = HyperLogLog.from_coupons(10, map(coupon_of, members))
+            record(by_sketch, sketch, mount=mount)
             for client_id in members:
                 by_record.record(
                     client(client_id, mount=mount),

@@ -5,6 +5,7 @@ the reader handing what it learnt to the log, and report bounds as text.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import re
@@ -191,18 +192,18 @@ class TestActivityLogImage:
     def test_a_sketch_that_is_no_sketch_is_refused(self):
         from clientid.model.framing import frame, unframe  # noqa: PLC0415
 
-        log = ActivityLog(exact_limit=1)
-        for name in ("a", "b"):
-            log.record(
-                Client(
-                    id=ClientId(name),
-                    type=ClientType.ENTITY,
-                    namespace_id=NamespaceId("root"),
-                ),
-                dt.datetime(2025, 3, 1, tzinfo=UTC),
-            )
+        log = ActivityLog()
+        imported = HyperLogLog()
+        imported.update(["a", "b"])
+        log.record_sketch(
+            dt.date(2025, 3, 1),
+            namespace_id=NamespaceId("root"),
+            mount_accessor=None,
+            client_type=ClientType.ENTITY,
+            sketch=imported,
+        )
         document: Any = unframe(log.to_bytes(), b"CIDA", 1, "log")
-        document["months"][0][1]["sketches"][0][1] = "AAAA"
+        document["months"][0][1]["imported"][0][1] = "AAAA"
 
         with pytest.raises(DecodeError) as info:
             ActivityLog.from_bytes(frame(b"CIDA", 1, document))
@@ -224,6 +225,46 @@ class TestActivityLogImage:
         whole = _whole(loaded)
         assert whole == _whole(log)
         assert [ns.namespace_id for ns in whole.by_namespace] == ["root"]
+
+    def test_a_sketched_month_keeps_first_use_times(self):
+        """An earlier use after loading moves the client, as before it."""
+        log = ActivityLog(exact_limit=1)
+        for name in ("a", "b"):
+            log.record(
+                _client(name, "root"), dt.datetime(2025, 3, 9, tzinfo=UTC)
+            )
+        loaded = ActivityLog.from_bytes(log.to_bytes())
+
+        earlier = dt.datetime(2025, 3, 2, tzinfo=UTC)
+        for either in (log, loaded):
+            either.record(_client("a", "ns1"), earlier)
+
+        whole = _whole(loaded)
+        assert whole == _whole(log)
+        assert {
+            ns.namespace_id: ns.counts.clients.value
+            for ns in whole.by_namespace
+        } == {"root": 1, "ns1": 1}
+        assert loaded.to_bytes() == log.to_bytes()
+
+    def test_a_sketched_month_naming_no_such_group_is_refused(self):
+        from clientid.activity.seen import AttributedFilter  # noqa: PLC0415
+        from clientid.model.framing import frame, unframe  # noqa: PLC0415
+
+        log = ActivityLog(exact_limit=1)
+        for name in ("a", "b"):
+            log.record(
+                _client(name, "root"), dt.datetime(2025, 3, 1, tzinfo=UTC)
+            )
+        document: Any = unframe(log.to_bytes(), b"CIDA", 1, "log")
+        table = AttributedFilter()
+        table.attribute("a", 5, 0)  # the log has one group, 0
+        document["months"][0][1]["attributed"] = base64.b64encode(
+            table.to_bytes()
+        ).decode()
+
+        with pytest.raises(DecodeError, match="consistent log"):
+            ActivityLog.from_bytes(frame(b"CIDA", 1, document))
 
     def test_records_too_far_ahead_stay_refused_after_loading(self):
         """The future tolerance, its reference month and count are saved."""

@@ -17,6 +17,7 @@ from clientid.errors import (
     InvalidModelError,
     UnsupportedFormatError,
 )
+from clientid.model.hashing import datasketches_hash128
 from clientid.sketch.datasketches import kxq_sums
 from clientid.sketch.estimators import (
     composite_estimate,
@@ -821,3 +822,68 @@ class TestRawHashes:
         sketch._check()
 
         assert list(sketch._registers[:8]) == [1, 1, 5, 1, 1, 1, 1, 1]
+
+
+class TestFromCoupons:
+    """Sketches made from DataSketches coupons."""
+
+    @staticmethod
+    def coupon_of(client_id: str) -> int:
+        hashed = datasketches_hash128(client_id)
+        return (
+            min(129 - hashed.bit_length(), 63) << 26 | hashed & (1 << 26) - 1
+        )
+
+    @pytest.mark.parametrize("count", [0, 5, 700, 20_000])
+    def test_holds_the_registers_of_the_ids(self, count):
+        """Coupon and HLL mode alike: the state the IDs themselves give."""
+        client_ids = [f"client-{n}" for n in range(count)]
+        fed = HyperLogLog(10)
+        fed.update(client_ids)
+
+        made = HyperLogLog.from_coupons(10, map(self.coupon_of, client_ids))
+
+        assert (made._coupons, made._registers) == (
+            fed._coupons,
+            fed._registers,
+        )
+        assert made.is_empty() == (count == 0)
+
+    def test_any_order_and_repeats_give_the_same_sketch(self):
+        """Coupons are de-duplicated and inserted in ascending order."""
+        coupons = [self.coupon_of(f"client-{n}") for n in range(5000)]
+        shuffled = coupons[::-1] + coupons[:100]
+
+        assert (
+            HyperLogLog.from_coupons(11, coupons).to_bytes()
+            == HyperLogLog.from_coupons(11, shuffled).to_bytes()
+        )
+
+    @pytest.mark.parametrize(
+        "bad", [0, (1 << 26) - 1, 64 << 26, -(1 << 26), 2.5, True, "x"]
+    )
+    def test_a_non_coupon_is_refused_by_name(self, bad):
+        """Value bits outside 1..63, higher bits, non-ints: our error."""
+        good = self.coupon_of("a")
+
+        with pytest.raises(InvalidModelError, match="coupons") as info:
+            HyperLogLog.from_coupons(12, [good, bad])
+
+        assert info.value.value == bad
+
+    def test_a_bad_precision_is_refused(self):
+        with pytest.raises(InvalidModelError, match="lg_k"):
+            HyperLogLog.from_coupons(30, [])
+
+    @pytest.mark.parametrize("lg_k", [10, 14])
+    def test_many_coupons_estimate_as_a_merge_within_bounds(self, lg_k):
+        """No arrival order is assumed: no HIP bias from the coupons' order."""
+        client_ids = [f"client-{n}" for n in range(100_000)]
+        coupons = sorted(map(self.coupon_of, client_ids))
+
+        made = HyperLogLog.from_coupons(lg_k, coupons)
+        merged = HyperLogLog(lg_k)
+        merged.merge(made)
+
+        assert made.estimate() == merged.estimate()
+        assert made.lower_bound(3) <= 100_000 <= made.upper_bound(3)

@@ -11,7 +11,7 @@ summed per mount and namespace, and the distinct clients per type.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import attrs
 
@@ -163,7 +163,7 @@ class ReportBuilder:
             (key, self.months.get(key)) for key in range(first, last + 1)
         ]
         distinct: Count | None
-        if all(m is None or m.sketches is None for _, m in stored):
+        if all(m is None or not m.sketched for _, m in stored):
             months, tallies, distinct = self._exact_range(stored)
         else:
             months, tallies, distinct = self._mixed_range(stored)
@@ -277,10 +277,12 @@ class ReportBuilder:
         for key, month in stored:
             counts: dict[int, Count] = {}
             new: dict[int, Count] = {}
-            if month is not None and month.sketches is None:
+            if month is not None and not month.sketched:
                 self._add_exact_month(month, counts, new)
-            elif month is not None and month.sketches is not None:
-                self._add_sketched_month(month.sketches, counts, new)
+            elif month is not None:
+                self._add_sketched_month(
+                    cast("dict[int, HyperLogLog]", month.sketches), counts, new
+                )
             months.append(self._month(key, counts, new))
         exact_seen = self.seen if self.seen_sketch is None else None
         distinct = None if exact_seen is None else exact_count(len(exact_seen))

@@ -56,7 +56,7 @@ class ExportPart(LogState):
             month = self._months.get(key)
             if month is None:
                 continue
-            if month.sketches is not None:
+            if month.sketched:
                 raise SketchedMonthError(month_start(key))
             for slot, client_id in enumerate(month.index):
                 if client_id in exported:

@@ -183,11 +183,11 @@ def _mounts_from_document(stored: object) -> list[AuthMount]:
 
 def _month_document(month: Month) -> dict[str, object]:
     """One month of a saved log."""
-    if month.sketches is not None:
+    if month.sketched:
         return {
-            "sketches": [
+            "imported": [
                 [group, _b64(sketch.to_bytes())]
-                for group, sketch in sorted(month.sketches.items())
+                for group, sketch in sorted(month.imported.items())
             ],
             "attributed": _b64(
                 cast("AttributedFilter", month.attributed).to_bytes()
@@ -206,21 +206,22 @@ def _month_from_document(stored: object, groups: int, lg_k: int) -> Month:
     """Rebuild one month of a saved log."""
     doc = cast("dict[str, Any]", stored)
     month = Month()
-    if "sketches" in doc:
-        sketches: dict[int, HyperLogLog] = {}
-        for group, image in doc["sketches"]:
-            sketch = HyperLogLog.from_bytes(
-                base64.b64decode(_exact_type(image, str), validate=True)
-            )
-            require(0 <= _exact_type(group, int) < groups)
-            require(sketch.lg_k <= lg_k)
-            sketches[group] = sketch
-        month.sketches = sketches
+    if "attributed" in doc:
+        month.lg_k = lg_k
         month.attributed = AttributedFilter.from_bytes(
             base64.b64decode(
                 _exact_type(doc["attributed"], str), validate=True
             )
         )
+        require(month.attributed.max_group() < groups)
+        for group, image in doc["imported"]:
+            sketch = HyperLogLog.from_bytes(
+                base64.b64decode(_exact_type(image, str), validate=True)
+            )
+            require(0 <= _exact_type(group, int) < groups)
+            require(group not in month.imported)
+            require(sketch.lg_k <= lg_k)
+            month.imported[group] = sketch
         return month
     ids = [_exact_type(client_id, str) for client_id in doc["ids"]]
     month.index = {client_id: slot for slot, client_id in enumerate(ids)}

@@ -17,7 +17,7 @@ images in ``image`` and scenario worlds in ``world``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Final, cast, final
+from typing import TYPE_CHECKING, Final, final
 
 from clientid.activity.builder import ReportBuilder
 from clientid.activity.export import ExportPart
@@ -199,7 +199,7 @@ class ActivityLog(ImagePart, ExportPart, WorldPart):
         """
         key = check_month_bound("month", month)
         stored = self._months.get(key)
-        return stored is None or stored.sketches is None
+        return stored is None or not stored.sketched
 
     # -- recording -----------------------------------------------------
 
@@ -262,8 +262,8 @@ class ActivityLog(ImagePart, ExportPart, WorldPart):
         if group is None:
             group = self._new_group(client)
         client_id: str = client.id
-        if month.sketches is not None:
-            add_to_sketches(month, group, client_id, self._lg_k)
+        if month.attributed is not None:
+            add_to_sketches(month, group, client_id, used)
             return
         slot = month.index.get(client_id)
         if slot is None:
@@ -599,17 +599,11 @@ class ActivityLog(ImagePart, ExportPart, WorldPart):
         stored_month = self._month_for(key)
         if stored_month is None:
             return
-        if stored_month.sketches is None:
+        if not stored_month.sketched:
             stored_month.to_sketches(self._lg_k)
-        # to_sketches() always leaves a dict behind.
-        sketches = cast("dict[int, HyperLogLog]", stored_month.sketches)
         group = self._group_numbers.get(
             (namespace_id, mount_accessor, client_type)
         )
         if group is None:
             group = self._new_group(stand_in)
-        existing = sketches.get(group)
-        if existing is None:
-            sketches[group] = stored
-        else:
-            existing.merge(stored)
+        stored_month.import_sketch(group, stored)

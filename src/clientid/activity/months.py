@@ -4,7 +4,9 @@ Calendar months: their keys, the bounds a caller names, one month's records.
 A month is keyed by the number of months since year 0 of the UTC calendar.
 :class:`Month` holds a month's records: exactly (each client's first
 record, and per attribution group the set of its client IDs) until the
-month passes its exact limit, then one HyperLogLog sketch per group.
+month passes its exact limit, then per client its fingerprint, first use,
+group and coupon (:class:`~clientid.activity.seen.AttributedFilter`), from
+which it makes one HyperLogLog sketch per group when asked.
 """
 
 from __future__ import annotations
@@ -210,12 +212,14 @@ class Month:
     """The records of one calendar month."""
 
     __slots__ = (
+        "_derived",
         "attributed",
         "created",
         "first_used",
+        "imported",
         "index",
+        "lg_k",
         "members",
-        "sketches",
         "slot_group",
     )
 
@@ -233,10 +237,56 @@ class Month:
         # union of sets reuses their stored hashes and never touches the
         # strings, which is what makes a report fast.
         self.members: dict[int, set[str]] = {}
-        # Sketch tier: set once the month passed its exact limit, with the
-        # filter of clients already attributed to one of them.
-        self.sketches: dict[int, HyperLogLog] | None = None
+        # Sketch tier: set once the month passed its exact limit (or took a
+        # sketch made elsewhere).  Each client's first use and group, and
+        # the imported sketches, which come without clients; the group
+        # sketches are made from both when asked, and kept until a record
+        # changes a group.
         self.attributed: AttributedFilter | None = None
+        self.imported: dict[int, HyperLogLog] = {}
+        self.lg_k = 0
+        self._derived: dict[int, HyperLogLog] | None = None
+
+    @property
+    def sketched(self) -> bool:
+        """Whether the month holds sketches instead of its records."""
+        return self.attributed is not None
+
+    @property
+    def sketches(self) -> dict[int, HyperLogLog] | None:
+        """
+        One sketch per group of a sketched month (``None`` if exact).
+
+        Each group's sketch holds the coupons of the clients whose first
+        use names it, inserted in a fixed order, merged with the sketches
+        imported for it.  The dict and its sketches are shared: read only.
+        """
+        attributed = self.attributed
+        if attributed is None:
+            return None
+        derived = self._derived
+        if derived is None:
+            derived = {
+                group: HyperLogLog.from_coupons(self.lg_k, coupons)
+                for group, coupons in attributed.coupons_by_group().items()
+            }
+            for group, sketch in self.imported.items():
+                found = derived.get(group)
+                if found is None:
+                    derived[group] = sketch
+                else:
+                    found.merge(sketch)
+            self._derived = derived = dict(sorted(derived.items()))
+        return derived
+
+    def import_sketch(self, group: int, sketch: HyperLogLog) -> None:
+        """Merge a sketch made elsewhere into a group of a sketched month."""
+        existing = self.imported.get(group)
+        if existing is None:
+            self.imported[group] = sketch
+        else:
+            existing.merge(sketch)
+        self._derived = None
 
     def insert(
         self, client_id: str, group: int, created: int, used: int
@@ -268,11 +318,14 @@ class Month:
 
     def check(self, exact_limit: int | None) -> None:
         """Raise AssertionError if an invariant of the month is broken."""
-        if self.sketches is not None:
+        if self.attributed is not None:
             require(not self.index)
-            require(self.attributed is not None)
-            cast("AttributedFilter", self.attributed).check()
+            require(not self.members)
+            self.attributed.check()
+            for sketch in self.imported.values():
+                require(sketch.lg_k <= self.lg_k)
             return
+        require(not self.imported)
         size = len(self.index)
         require(len(self.slot_group) == size)
         require(len(self.created) == size)
@@ -287,19 +340,16 @@ class Month:
         require(exact_limit is None or size <= exact_limit)
 
     def to_sketches(self, lg_k: int) -> None:
-        """Replace the exact tier by one sketch per group."""
-        sketches: dict[int, HyperLogLog] = {}
-        # Room for as many clients again before the filter adds a stage.
+        """Replace the exact tier by the sketch tier."""
+        # Room for as many clients again before the table grows.
         attributed = AttributedFilter(2 * len(self.index))
-        for group, members in sorted(self.members.items()):
-            if members:
-                sketch = HyperLogLog(lg_k)
-                sketch.update(sorted(members))
-                sketches[group] = sketch
-        for client_id in self.index:
-            attributed.add(client_id)
-        self.sketches = sketches
+        for client_id, slot in self.index.items():
+            attributed.attribute(
+                client_id, self.slot_group[slot], self.first_used[slot]
+            )
         self.attributed = attributed
+        self.lg_k = lg_k
+        self._derived = None
         self.index = {}
         self.slot_group = array("i")
         self.created = array("q")
@@ -308,22 +358,17 @@ class Month:
 
 
 def add_to_sketches(
-    month: Month, group: int, client_id: str, lg_k: int
+    month: Month, group: int, client_id: str, used: int
 ) -> None:
-    """Attribute a client of a sketched month, unless it already is."""
+    """Record a use of a client in a sketched month."""
     if not client_id.isascii():
         check_stored_id(client_id)
-    # to_sketches() always sets both.
-    attributed = cast("AttributedFilter", month.attributed)
-    if not attributed.add(client_id):
-        # First use in the month wins: the client counts in the group of
-        # its first record, and only there.
-        return
-    sketches = cast("dict[int, HyperLogLog]", month.sketches)
-    sketch = sketches.get(group)
-    if sketch is None:
-        sketch = sketches[group] = HyperLogLog(lg_k)
-    sketch.add(client_id)
+    # First use in the month wins: the client counts in the group of its
+    # earliest record, and only there.
+    if cast("AttributedFilter", month.attributed).attribute(
+        client_id, group, used
+    ):
+        month._derived = None  # noqa: SLF001 (the month's own cache)
 
 
 def regrouped_month(
@@ -366,8 +411,10 @@ def regrouped_sketches(
     """A sketched month whose cells are moved: unions of their sketches."""
     sketches = cast("dict[int, HyperLogLog]", month.sketches)
     edited = Month()
-    # A private, read-only view: it shares the month's attributed clients.
-    edited.attributed = month.attributed
+    # A private, read-only view: the cells' sketches, as imported ones (a
+    # client is in one cell of a month, so a union counts it once).
+    edited.attributed = AttributedFilter()
+    edited.lg_k = month.lg_k
     unions: dict[int, HyperLogLog] = {}
     for group, sketch in sorted(sketches.items()):
         target = regrouped(group)
@@ -378,7 +425,7 @@ def regrouped_sketches(
             unions[target] = sketch.copy()
         else:
             union.merge(sketch)
-    edited.sketches = unions
+    edited.imported = unions
     return edited
 
 

@@ -1,20 +1,29 @@
 """
-Which clients a sketched month has already attributed.
+How a sketched month has attributed its clients.
 
-A month past its exact limit keeps one HyperLogLog sketch per attribution
-group.  A sketch cannot say whether it holds a client, so without help a
-client used in two namespaces of such a month would count in both (and in
-the month's total twice).  :class:`AttributedFilter` answers "already
-attributed this month?" from a 64-bit fingerprint per client, kept in an
-open-addressing table of machine words (an ``array``), not in a ``set`` of
-strings: 8 bytes a client at full load, 11 to 21 bytes as the table grows,
-against about 100 for a ``set`` of 36-character IDs.
+A month past its exact limit counts with HyperLogLog sketches, one per
+attribution group.  A sketch cannot say whether it holds a client, nor
+take one out, so the month keeps :class:`AttributedFilter`: per client a
+64-bit fingerprint, the earliest use recorded so far (microseconds since
+the epoch), the group that use names, and the client's DataSketches
+coupon.  A repeat of a client adds nothing; an earlier use moves it to
+its group.  The group sketches are made from the coupons when a report
+asks (:meth:`AttributedFilter.coupons_by_group`), so each client counts in
+one group, its first use's, whatever the order records arrive in, and the
+sketches are the same for the same attribution.
 
-Two different clients share a fingerprint with probability 2**-63 per pair,
-so with *n* clients in a month a new one is taken for an attributed one
-with probability below n * 2**-63 (1e-12 at ten million clients): the
-filter is exact for every practical purpose, and the counts' bounds stay
-the sketches' own.
+The table is open addressing over four machine-word arrays (``array``),
+not a ``dict`` of strings: 24 bytes a slot at a load of 3/8 to 3/4, so 32
+to 64 bytes a client, against about 100 for a ``set`` of 36-character IDs
+alone.
+
+The fingerprint is the second half of the client's DataSketches hash
+(MurmurHash3 x64/128, seed 9001), the half the coupon's value comes from;
+so one hash serves both.  Two different clients share a fingerprint with
+probability 2**-63 per pair, so with *n* clients in a month a new one is
+taken for an attributed one with probability below n * 2**-63 (1e-12 at
+ten million clients): the filter is exact for every practical purpose, and
+the counts' bounds stay the sketches' own.
 """
 
 from __future__ import annotations
@@ -23,34 +32,74 @@ import sys
 from array import array
 from typing import Final
 
-from clientid.model.hashing import filter_hash128
+from clientid.model.hashing import (
+    DATASKETCHES_SEED,
+    datasketches_hash128,
+    murmur3_x64_128_ascii,
+)
 
 __all__ = ["AttributedFilter"]
 
-_MASK64: Final = (1 << 64) - 1
 _MIN_SLOTS: Final = 1 << 10
+#: Bytes a slot takes in the four arrays (fingerprint, used, group, coupon).
+_SLOT_BYTES: Final = 8 + 8 + 4 + 4
+#: A DataSketches coupon: the value (leading zeros + 1, capped at 63) above
+#: the low 26 bits of the hash's first half.
+_KEY_BITS: Final = 26
+_KEY_MASK: Final = (1 << _KEY_BITS) - 1
+_MAX_VALUE: Final = 63
+#: ``129 - h.bit_length()`` is the value of the 128-bit hash ``h``.
+_VALUE_BASE: Final = 129
+#: The empty string's hash, which DataSketches skips: no coupon (0).
+_EMPTY_HASH: Final = datasketches_hash128("")
+
+_isascii: Final = str.isascii
+_hash128: Final = murmur3_x64_128_ascii
+_SEED: Final = DATASKETCHES_SEED
+
+
+def _coupon(hashed: int) -> int:
+    """The DataSketches coupon of a 128-bit hash (0 for the empty string)."""
+    if hashed == _EMPTY_HASH:
+        return 0
+    value = min(_VALUE_BASE - hashed.bit_length(), _MAX_VALUE)
+    return value << _KEY_BITS | hashed & _KEY_MASK
+
+
+def _value_of(fingerprint: int) -> int:
+    """The coupon value of the hash whose second half gave *fingerprint*."""
+    # The fingerprint is that half with its low bit set, which keeps its
+    # bit length (but for halves 0 and 1, whose values are both capped).
+    return min(_VALUE_BASE - 64 - fingerprint.bit_length(), _MAX_VALUE)
 
 
 class AttributedFilter:
     """
-    A set of client IDs, held as 64-bit fingerprints.
+    Each client of a sketched month, its first use and its group.
 
     Linear probing over a power-of-two table kept at most three quarters
-    full; 0 marks an empty slot (fingerprints have their low bit set).
+    full; fingerprint 0 marks an empty slot (fingerprints have their low
+    bit set), whose other words are 0 too.
 
     Args:
         capacity: Clients to make room for before the table first grows.
     """
 
-    __slots__ = ("_count", "_mask", "_table")
+    __slots__ = ("_count", "_coupons", "_groups", "_mask", "_table", "_used")
 
     def __init__(self, capacity: int = 0) -> None:
         slots = _MIN_SLOTS
         while slots * 3 < capacity * 4:
             slots *= 2
-        self._table = array("Q", bytes(8 * slots))
-        self._mask = slots - 1
+        self._allocate(slots)
         self._count = 0
+
+    def _allocate(self, slots: int) -> None:
+        self._table = array("Q", bytes(8 * slots))
+        self._used = array("q", bytes(8 * slots))
+        self._groups = array("i", bytes(4 * slots))
+        self._coupons = array("I", bytes(4 * slots))
+        self._mask = slots - 1
 
     def __len__(self) -> int:
         """Clients held."""
@@ -59,41 +108,107 @@ class AttributedFilter:
     @property
     def nbytes(self) -> int:
         """The bytes the table takes."""
-        return len(self._table) * self._table.itemsize
+        return len(self._table) * _SLOT_BYTES
 
-    def add(self, client_id: str) -> bool:
+    def attribute(self, client_id: str, group: int, used: int) -> bool:
         """
-        Insert *client_id*; return whether it was new.
+        Record a use of *client_id* in *group* at *used*.
+
+        A client not held yet is attributed to *group*; one held with a
+        later use moves to *group* and this use; otherwise nothing changes
+        (among equal times, the first recorded stays).
+
+        Args:
+            client_id: The client; UTF-8 encodable (the caller checks).
+            group: Its attribution group's number, from 0.
+            used: When, in microseconds since the epoch.
+
+        Returns:
+            Whether a group's membership changed (the sketches made from
+            :meth:`coupons_by_group` are stale).
 
         Runtime: O(1) expected, one hash and about two probes.
         """
-        fingerprint = filter_hash128(client_id) & _MASK64 | 1
+        hashed = (
+            _hash128(client_id, _SEED)
+            if _isascii(client_id)
+            else datasketches_hash128(client_id)
+        )
+        fingerprint = hashed >> 64 | 1
         table, mask = self._table, self._mask
         slot = fingerprint >> 1 & mask
         while True:
             held = table[slot]
             if held == fingerprint:
-                return False
+                if used >= self._used[slot]:
+                    return False
+                self._used[slot] = used
+                if self._groups[slot] == group:
+                    return False
+                self._groups[slot] = group
+                return True
             if not held:
                 break
             slot = slot + 1 & mask
         table[slot] = fingerprint
+        self._used[slot] = used
+        self._groups[slot] = group
+        self._coupons[slot] = _coupon(hashed)
         self._count += 1
         if self._count * 4 > len(table) * 3:
             self._grow()
         return True
 
+    def attribution(self, client_id: str) -> tuple[int, int] | None:
+        """A held client's (group, first use), or ``None``."""
+        hashed = datasketches_hash128(client_id)
+        fingerprint = hashed >> 64 | 1
+        table, mask = self._table, self._mask
+        slot = fingerprint >> 1 & mask
+        while held := table[slot]:
+            if held == fingerprint:
+                return self._groups[slot], self._used[slot]
+            slot = slot + 1 & mask
+        return None
+
+    def coupons_by_group(self) -> dict[int, list[int]]:
+        """
+        Each group's clients, as DataSketches coupons, groups ascending.
+
+        Runtime: O(slots), one Python step each.
+        """
+        found: dict[int, list[int]] = {}
+        for group, coupon in zip(self._groups, self._coupons, strict=True):
+            if coupon:
+                coupons = found.get(group)
+                if coupons is None:
+                    found[group] = [coupon]
+                else:
+                    coupons.append(coupon)
+        return dict(sorted(found.items()))
+
+    def max_group(self) -> int:
+        """The largest group number held (-1 when empty)."""
+        return max(
+            (g for g, f in zip(self._groups, self._table, strict=True) if f),
+            default=-1,
+        )
+
     def to_bytes(self) -> bytes:
         """
-        The table as little-endian words, the same on every machine.
+        The four arrays, little-endian, one after another.
 
-        Equal filters (the same clients added in the same order) give
-        equal bytes; :meth:`from_bytes` reads them back.
+        The same on every machine; equal filters (the same uses recorded
+        in the same order) give equal bytes; :meth:`from_bytes` reads them
+        back.
         """
-        table = array("Q", self._table)
-        if sys.byteorder == "big":  # pragma: no cover (little-endian CI)
-            table.byteswap()
-        return table.tobytes()
+        parts = []
+        for column in (self._table, self._used, self._groups, self._coupons):
+            copy = array(column.typecode, column)
+            if sys.byteorder == "big":  # pragma: no cover (little-endian CI)
+                copy.byteswap()
+            parts.append(copy.tobytes())
+        return b"".join(parts)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> AttributedFilter:
@@ -102,43 +217,78 @@ class AttributedFilter:
 
         Raises:
             AssertionError: *data* is no table this class could have made
-                (its length, a fingerprint, or the load is wrong).
+                (its length, a fingerprint, a coupon, a group, a probe
+                chain or the load is wrong).
         """
-        slots, rest = divmod(len(data), 8)
+        slots, rest = divmod(len(data), _SLOT_BYTES)
         if rest or slots < _MIN_SLOTS or slots & (slots - 1):
             raise AssertionError
-        table = array("Q")
-        table.frombytes(data)
-        if sys.byteorder == "big":  # pragma: no cover (little-endian CI)
-            table.byteswap()
         found = cls()
-        found._table = table
-        found._mask = slots - 1
-        found._count = sum(1 for fingerprint in table if fingerprint)
+        found._allocate(slots)
+        start = 0
+        for column in (
+            found._table,
+            found._used,
+            found._groups,
+            found._coupons,
+        ):
+            end = start + slots * column.itemsize
+            del column[:]
+            column.frombytes(data[start:end])
+            if sys.byteorder == "big":  # pragma: no cover (little-endian CI)
+                column.byteswap()
+            start = end
+        found._count = sum(1 for fingerprint in found._table if fingerprint)
         found.check()
         return found
 
     def _grow(self) -> None:
-        old = self._table
-        slots = 2 * len(old)
-        table = array("Q", bytes(8 * slots))
-        mask = slots - 1
-        for fingerprint in old:
+        columns = (self._table, self._used, self._groups, self._coupons)
+        self._allocate(2 * len(self._table))
+        table, used, groups, coupons = (
+            self._table,
+            self._used,
+            self._groups,
+            self._coupons,
+        )
+        mask = self._mask
+        for fingerprint, when, group, coupon in zip(*columns, strict=True):
             if fingerprint:
                 slot = fingerprint >> 1 & mask
                 while table[slot]:
                     slot = slot + 1 & mask
                 table[slot] = fingerprint
-        self._table = table
-        self._mask = mask
+                used[slot] = when
+                groups[slot] = group
+                coupons[slot] = coupon
 
     def check(self) -> None:
         """Raise AssertionError if an invariant is broken."""
-        held = [f for f in self._table if f]
-        if len(held) != self._count or len(set(held)) != self._count:
-            raise AssertionError
-        if (
-            any(not f & 1 for f in held)
-            or self._count * 4 > len(self._table) * 3
-        ):
+        table, mask = self._table, self._mask
+        held = 0
+        for slot, fingerprint in enumerate(table):
+            if not fingerprint:
+                if (
+                    self._used[slot]
+                    or self._groups[slot]
+                    or (self._coupons[slot])
+                ):
+                    raise AssertionError
+                continue
+            held += 1
+            coupon = self._coupons[slot]
+            if (
+                not fingerprint & 1
+                or self._groups[slot] < 0
+                or (coupon and coupon >> _KEY_BITS != _value_of(fingerprint))
+            ):
+                raise AssertionError
+            # Every slot from the fingerprint's home to its own is taken,
+            # or a lookup would stop short of it; none holds it earlier.
+            probe = fingerprint >> 1 & mask
+            while probe != slot:
+                if table[probe] in {0, fingerprint}:
+                    raise AssertionError
+                probe = probe + 1 & mask
+        if held != self._count or self._count * 4 > len(table) * 3:
             raise AssertionError

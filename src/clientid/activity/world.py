@@ -58,7 +58,7 @@ class WorldPart(LogState):
             if month is None:
                 continue
             world._newest = key
-            if month.sketches is not None:
+            if month.sketched:
                 if applied.maps_clients:
                     operation = "apply a scenario that maps client IDs"
                     raise SketchedMonthError(month_start(key), operation)

@@ -66,6 +66,9 @@ _MAX_VALUE: Final = 63
 #: ``129 - h.bit_length()`` of the 128-bit hash ``h`` (second half high) is
 #: the second half's leading zeros + 1, before the cap.
 _VALUE_BASE: Final = 129
+#: The smallest coupon (value 1, address 0) and one past the largest.
+_MIN_COUPON: Final = 1 << _KEY_BITS
+_END_COUPON: Final = (_MAX_VALUE + 1) << _KEY_BITS
 #: A hash below ``1 << (128 - v)`` has value above ``v``; this bound lets
 #: every hash through (coupon mode, or right after a merge).
 _NO_LIMIT: Final = 1 << 128
@@ -849,18 +852,83 @@ class HyperLogLog:
                 what = "datasketches image"
                 _images.check_hip(image.lg_k, image.registers, image.hip, what)
             return sketch
-        distinct = sorted(set(image.coupons))
-        if len(distinct) <= COUPON_LIMITS[sketch.lg_k]:
-            sketch._coupons = set(distinct)
+        sketch._load_coupons(image.coupons)
+        return sketch
+
+    @classmethod
+    def from_coupons(cls, lg_k: int, coupons: Iterable[int]) -> HyperLogLog:
+        """
+        The sketch that holds exactly these DataSketches coupons.
+
+        A coupon is what a DataSketches HLL keeps of an item in its list
+        and set modes: the value (1 to 63, the leading zeros of the second
+        64-bit half of the item's hash, plus one) in bits 26 to 31 and the
+        low 26 bits of the first half below it.  Coupons carry no arrival
+        order, so none is assumed: up to the coupon limit the sketch holds
+        them as coupons; past it, it holds each register's largest value
+        and estimates as a merged sketch does (the composite estimator,
+        not HIP, whose in-order accumulator depends on the order).  Equal
+        collections of coupons give equal sketches.
+
+        Args:
+            lg_k: The precision of the sketch.
+            coupons: The coupons, any order, repeats allowed.
+
+        Raises:
+            InvalidModelError: *lg_k* is out of range, or an item is not a
+                coupon.
+
+        Runtime: O(n) for n coupons, one Python step per coupon past the
+        coupon limit.
+        """
+        _check_lg_k(lg_k)
+        distinct = set(coupons)
+        if distinct and not (
+            all(type(c) is int for c in distinct)
+            and min(distinct) >= _MIN_COUPON
+            and max(distinct) < _END_COUPON
+        ):
+            rule = (
+                "must be ints whose value bits (26 to 31) are 1 to 63"
+                " and that have no bits above them"
+            )
+            bad = next(
+                (
+                    c
+                    for c in distinct
+                    if type(c) is not int or not _MIN_COUPON <= c < _END_COUPON
+                ),
+                None,
+            )
+            field = "coupons"
+            raise InvalidModelError(field, bad, rule)
+        sketch = cls(lg_k)
+        if len(distinct) <= COUPON_LIMITS[lg_k]:
+            sketch._coupons = distinct
             return sketch
-        # Coupons go in as DataSketches re-inserts them: de-duplicated, in
-        # order, promoting past the limit.  As hashes on the batch path: a
-        # hash with the coupon's address bits and bit length 129 - value
-        # gives the coupon back.
-        sketch._update_hashes(
+        registers = bytearray(1 << lg_k)
+        mask = len(registers) - 1
+        for coupon in distinct:
+            slot = coupon & mask
+            value = coupon >> _KEY_BITS
+            if value > registers[slot]:
+                registers[slot] = value
+        sketch._registers = registers
+        sketch._out_of_order = True
+        sketch._rebuild()
+        return sketch
+
+    def _load_coupons(self, coupons: Iterable[int]) -> None:
+        """Insert valid coupons into this empty sketch (see from_coupons)."""
+        distinct = sorted(set(coupons))
+        if len(distinct) <= COUPON_LIMITS[self._lg_k]:
+            self._coupons = set(distinct)
+            return
+        # As hashes on the batch path: a hash with the coupon's address
+        # bits and bit length 129 - value gives the coupon back.
+        self._update_hashes(
             map(_coupon_hash, distinct, repeat(_KEY_MASK), repeat(_KEY_BITS))
         )
-        return sketch
 
     # ----------------------------------------------------------------
     # Invariants.
