@@ -283,6 +283,31 @@ class TestSketchedMonthAttribution:
 
         assert self._by_namespace(shuffled) == {"root": 750, "ns2": 250}
 
+    def test_past_the_coupon_limit_the_report_ignores_record_order(self):
+        """20,000 clients, HLL mode: reversed records, the same report."""
+        records = [
+            (_client(n, "root"), dt.datetime(2025, 1, 5, tzinfo=dt.UTC))
+            for n in range(20_000)
+        ] + [
+            (_client(n, "ns2"), dt.datetime(2025, 1, 4, tzinfo=dt.UTC))
+            for n in range(0, 20_000, 4)
+        ]
+        reports = []
+        for ordered in (records, records[::-1]):
+            log = ActivityLog(exact_limit=1000)
+            for client, at in ordered:
+                log.record(client, at)
+            assert not log.is_exact_month(self.JAN)
+            reports.append(log.report(self.JAN, self.JAN))
+
+        assert reports[0] == reports[1]
+        truths = {"root": 15_000, "ns2": 5_000}
+        for ns in reports[0].by_namespace:
+            count, truth = ns.counts.clients, truths.pop(ns.namespace_id)
+            assert not count.is_exact
+            assert count.lower_bound <= truth <= count.upper_bound
+        assert not truths
+
     def test_the_latest_records_first_still_give_first_use(self):
         """Every root use recorded before the earlier ns2 uses."""
         assert self._by_namespace(self.RECORDS) == {"root": 750, "ns2": 250}

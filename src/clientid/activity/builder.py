@@ -306,7 +306,10 @@ class ReportBuilder:
         else:
             self.seen_sketch = self._estimate_new(
                 self.seen_sketch,
-                {g: (sorted(members), counts[g]) for g, members in parts},
+                {
+                    g: (sorted(members), counts[g])
+                    for g, members in sorted(parts, key=self._group_order)
+                },
                 new,
             )
 
@@ -318,7 +321,9 @@ class ReportBuilder:
     ) -> None:
         sketches = {
             group: sketch
-            for group, sketch in sorted(month_sketches.items())
+            for group, sketch in sorted(
+                month_sketches.items(), key=self._group_order
+            )
             if self.is_visible(group)
         }
         for group, sketch in sketches.items():
@@ -348,6 +353,17 @@ class ReportBuilder:
             for sketch in self.sketch_parts.get(group, ()):
                 tally.add_sketch(sketch)
         return tallies
+
+    def _group_order(self, item: tuple[int, object]) -> tuple[str, str, str]:
+        """
+        Order a group's item by what the group names, not by its number.
+
+        Numbers follow the order groups were first recorded in, and the
+        order groups join the running sketch of new clients moves their
+        estimates; so that order is the groups' own.
+        """
+        namespace, accessor, client_type = self.groups[item[0]]
+        return namespace, accessor, client_type.value
 
     def _estimate_new(
         self,

@@ -171,18 +171,20 @@ class AttributedFilter:
             slot = slot + 1 & mask
         return None
 
-    def coupons_by_group(self) -> dict[int, list[int]]:
+    def coupons_by_group(self) -> dict[int, array[int]]:
         """
         Each group's clients, as DataSketches coupons, groups ascending.
 
+        Arrays of 32-bit words, 4 bytes a client, in table order.
+
         Runtime: O(slots), one Python step each.
         """
-        found: dict[int, list[int]] = {}
+        found: dict[int, array[int]] = {}
         for group, coupon in zip(self._groups, self._coupons, strict=True):
             if coupon:
                 coupons = found.get(group)
                 if coupons is None:
-                    found[group] = [coupon]
+                    found[group] = array("I", (coupon,))
                 else:
                     coupons.append(coupon)
         return dict(sorted(found.items()))

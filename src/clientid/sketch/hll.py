@@ -18,6 +18,7 @@ hold the same registers and give the same estimate.
 from __future__ import annotations
 
 import math
+from array import array
 from itertools import repeat
 from typing import TYPE_CHECKING, Final, final
 
@@ -48,7 +49,7 @@ from clientid.sketch.inputs import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Sequence
 
 __all__ = ["DEFAULT_LG_K", "MAX_LG_K", "MIN_LG_K", "HyperLogLog"]
 
@@ -69,6 +70,10 @@ _VALUE_BASE: Final = 129
 #: The smallest coupon (value 1, address 0) and one past the largest.
 _MIN_COUPON: Final = 1 << _KEY_BITS
 _END_COUPON: Final = (_MAX_VALUE + 1) << _KEY_BITS
+_COUPON_RULE: Final = (
+    "must be ints whose value bits (26 to 31) are 1 to 63"
+    " and that have no bits above them"
+)
 #: A hash below ``1 << (128 - v)`` has value above ``v``; this bound lets
 #: every hash through (coupon mode, or right after a merge).
 _NO_LIMIT: Final = 1 << 128
@@ -872,47 +877,33 @@ class HyperLogLog:
 
         Args:
             lg_k: The precision of the sketch.
-            coupons: The coupons, any order, repeats allowed.
+            coupons: The coupons, any order, repeats allowed; an integer
+                ``array`` is read in place.
 
         Raises:
             InvalidModelError: *lg_k* is out of range, or an item is not a
                 coupon.
 
-        Runtime: O(n) for n coupons, one Python step per coupon past the
-        coupon limit.
+        Runtime: O(n) for n coupons, one Python step each.
         """
         _check_lg_k(lg_k)
-        distinct = set(coupons)
-        if distinct and not (
-            all(type(c) is int for c in distinct)
-            and min(distinct) >= _MIN_COUPON
-            and max(distinct) < _END_COUPON
-        ):
-            rule = (
-                "must be ints whose value bits (26 to 31) are 1 to 63"
-                " and that have no bits above them"
-            )
-            bad = next(
-                (
-                    c
-                    for c in distinct
-                    if type(c) is not int or not _MIN_COUPON <= c < _END_COUPON
-                ),
-                None,
-            )
-            field = "coupons"
-            raise InvalidModelError(field, bad, rule)
+        items = _coupon_items(coupons)
         sketch = cls(lg_k)
-        if len(distinct) <= COUPON_LIMITS[lg_k]:
+        most = COUPON_LIMITS[lg_k]
+        distinct: set[int] = set()
+        for coupon in items:
+            distinct.add(coupon)
+            if len(distinct) > most:
+                break
+        else:
             sketch._coupons = distinct
             return sketch
         registers = bytearray(1 << lg_k)
         mask = len(registers) - 1
-        for coupon in distinct:
+        for coupon in items:
             slot = coupon & mask
             value = coupon >> _KEY_BITS
-            if value > registers[slot]:
-                registers[slot] = value
+            registers[slot] = max(registers[slot], value)
         sketch._registers = registers
         sketch._out_of_order = True
         sketch._rebuild()
@@ -968,6 +959,22 @@ class HyperLogLog:
         assert self._cur_min == min(registers)
         assert self._num_at_cur_min == registers.count(self._cur_min)
         assert self._limit == 1 << (128 - self._cur_min)
+
+
+def _coupon_items(coupons: Iterable[int]) -> Sequence[int]:
+    """The coupons as a sequence, checked (see HyperLogLog.from_coupons)."""
+    field = "coupons"
+    if isinstance(coupons, array) and coupons.typecode in "bBhHiIlLqQ":
+        items: Sequence[int] = coupons
+    else:
+        items = list(coupons)
+        bad = next((c for c in items if type(c) is not int), None)
+        if bad is not None:
+            raise InvalidModelError(field, bad, _COUPON_RULE)
+    if items and (min(items) < _MIN_COUPON or max(items) >= _END_COUPON):
+        bad = next(c for c in items if not _MIN_COUPON <= c < _END_COUPON)
+        raise InvalidModelError(field, bad, _COUPON_RULE)
+    return items
 
 
 def _coupon_hash(coupon: int, key_mask: int, key_bits: int) -> int:
