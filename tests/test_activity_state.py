@@ -62,6 +62,20 @@ def _whole(log: ActivityLog):
     return log.report(log.months[0], log.months[-1])
 
 
+def _log_with_a_sketch(log: ActivityLog, clients: int) -> ActivityLog:
+    """*log* with a sketch of *clients* root clients recorded for March."""
+    sketch = HyperLogLog(12)
+    sketch.update(f"client-{n}" for n in range(clients))
+    log.record_sketch(
+        dt.date(2025, 3, 1),
+        namespace_id=NamespaceId("root"),
+        mount_accessor=None,
+        client_type=ClientType.ENTITY,
+        sketch=sketch,
+    )
+    return log
+
+
 class TestActivityLogImage:
     """
     ``ActivityLog.to_bytes()`` and ``from_bytes()``.
@@ -119,16 +133,7 @@ class TestActivityLogImage:
         assert loaded.to_bytes() == log.to_bytes()
 
     def test_sketches_survive_the_round_trip(self):
-        log = ActivityLog(exact_limit=2)
-        sketch = HyperLogLog(12)
-        sketch.update(f"client-{n}" for n in range(500))
-        log.record_sketch(
-            dt.date(2025, 3, 1),
-            namespace_id=NamespaceId("root"),
-            mount_accessor=None,
-            client_type=ClientType.ENTITY,
-            sketch=sketch,
-        )
+        log = _log_with_a_sketch(ActivityLog(exact_limit=2), 500)
 
         loaded = ActivityLog.from_bytes(log.to_bytes())
 
@@ -192,16 +197,7 @@ class TestActivityLogImage:
     def test_a_sketch_that_is_no_sketch_is_refused(self):
         from clientid.model.framing import frame, unframe  # noqa: PLC0415
 
-        log = ActivityLog()
-        imported = HyperLogLog()
-        imported.update(["a", "b"])
-        log.record_sketch(
-            dt.date(2025, 3, 1),
-            namespace_id=NamespaceId("root"),
-            mount_accessor=None,
-            client_type=ClientType.ENTITY,
-            sketch=imported,
-        )
+        log = _log_with_a_sketch(ActivityLog(), 2)
         document: Any = unframe(log.to_bytes(), b"CIDA", 1, "log")
         document["months"][0][1]["imported"][0][1] = "AAAA"
 

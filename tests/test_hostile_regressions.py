@@ -240,19 +240,24 @@ def _client(number: int, namespace: str) -> Client:
     )
 
 
+def _shared_records(clients: int) -> list[tuple[Client, dt.datetime]]:
+    """Clients used in root on Jan 5; every fourth in ns2 a day earlier."""
+    return [
+        (_client(n, "root"), dt.datetime(2025, 1, 5, tzinfo=dt.UTC))
+        for n in range(clients)
+    ] + [
+        (_client(n, "ns2"), dt.datetime(2025, 1, 4, tzinfo=dt.UTC))
+        for n in range(0, clients, 4)
+    ]
+
+
 class TestSketchedMonthAttribution:
     """Which namespace a client counts in once its month holds sketches."""
 
     JAN = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     #: 1,000 clients used in root on the 5th; a quarter of them also used
     #: in ns2 a day earlier, so ns2 is each of those clients' first use.
-    RECORDS = [
-        (_client(n, "root"), dt.datetime(2025, 1, 5, tzinfo=dt.UTC))
-        for n in range(1000)
-    ] + [
-        (_client(n, "ns2"), dt.datetime(2025, 1, 4, tzinfo=dt.UTC))
-        for n in range(0, 1000, 4)
-    ]
+    RECORDS = _shared_records(1000)
 
     def _by_namespace(
         self, records: list[tuple[Client, dt.datetime]]
@@ -285,13 +290,7 @@ class TestSketchedMonthAttribution:
 
     def test_past_the_coupon_limit_the_report_ignores_record_order(self):
         """20,000 clients, HLL mode: reversed records, the same report."""
-        records = [
-            (_client(n, "root"), dt.datetime(2025, 1, 5, tzinfo=dt.UTC))
-            for n in range(20_000)
-        ] + [
-            (_client(n, "ns2"), dt.datetime(2025, 1, 4, tzinfo=dt.UTC))
-            for n in range(0, 20_000, 4)
-        ]
+        records = _shared_records(20_000)
         reports = []
         for ordered in (records, records[::-1]):
             log = ActivityLog(exact_limit=1000)
