@@ -308,3 +308,50 @@ class TestSketchedMonths:
         assert result.code == 0
         assert "~ marks an estimate" in result.out
         assert "team-b/" not in result.out
+
+
+class TestChartWhatIf:
+    """
+    chart --what-if draws the world as if the scenario had held.
+    """
+
+    def test_the_chart_draws_the_librarys_what_if(self, monkeypatch, tmp_path):
+        from tests.cli.running import in_process  # noqa: PLC0415
+
+        from clientid.cli import _chart  # noqa: PLC0415
+
+        drawn: list[object] = []
+        monkeypatch.setattr(
+            _chart, "draw", lambda report, _out: drawn.append(report)
+        )
+        log, _ = sample_log()
+        expected = log.report(
+            log.months[0],
+            log.months[-1],
+            scenario=Scenario.from_json(MERGE.read_bytes()),
+        )
+        out = tmp_path / "months.png"
+
+        result = in_process(
+            ["chart", "--out", str(out), "--what-if", str(MERGE), str(SAMPLE)],
+            None,
+            monkeypatch,
+        )
+
+        assert result.code == 0, result.err
+        assert drawn == [expected]
+        assert drawn != [log.report(log.months[0], log.months[-1])]
+
+    def test_the_chart_is_a_png_of_the_what_if(self, clientid, tmp_path):
+        pytest.importorskip("matplotlib")
+        plain, merged = tmp_path / "plain.png", tmp_path / "merged.png"
+
+        first = clientid("chart", "--out", plain, SAMPLE, e2e=False)
+        second = clientid(
+            "chart", "--out", merged, "--what-if", TOKENS, SAMPLE, e2e=False
+        )
+
+        assert (first.code, second.code) == (0, 0)
+        assert merged.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        # The tokens scenario changes the monthly counts, so the drawing.
+        assert merged.read_bytes() != plain.read_bytes()
