@@ -258,7 +258,8 @@ class Month:
         One sketch per group of a sketched month (``None`` if exact).
 
         Each group's sketch holds the coupons of the clients whose first
-        use names it, inserted in a fixed order, merged with the sketches
+        use names it (:meth:`HyperLogLog.from_coupons`, so it does not
+        depend on the order of records), merged with the sketches
         imported for it.  The dict and its sketches are shared: read only.
         """
         attributed = self.attributed

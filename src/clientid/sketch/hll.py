@@ -903,14 +903,20 @@ class HyperLogLog:
         for coupon in items:
             slot = coupon & mask
             value = coupon >> _KEY_BITS
-            registers[slot] = max(registers[slot], value)
+            if value > registers[slot]:  # noqa: PLR1730 - max() is a call.
+                registers[slot] = value
         sketch._registers = registers
         sketch._out_of_order = True
         sketch._rebuild()
         return sketch
 
     def _load_coupons(self, coupons: Iterable[int]) -> None:
-        """Insert valid coupons into this empty sketch (see from_coupons)."""
+        """
+        Insert an image's coupons into this empty sketch.
+
+        As DataSketches re-inserts them: de-duplicated, in ascending order,
+        promoting past the coupon limit (so HIP runs over them, as there).
+        """
         distinct = sorted(set(coupons))
         if len(distinct) <= COUPON_LIMITS[self._lg_k]:
             self._coupons = set(distinct)
