@@ -78,8 +78,10 @@ def moment(month: int, second: int) -> dt.datetime:
     )
 
 
-def build(recorded: list[tuple[Client, int, int]]) -> ActivityLog:
-    log = ActivityLog(namespaces=KNOWN, mounts=MOUNTS)
+def build(
+    recorded: list[tuple[Client, int, int]], exact_limit: int | None = None
+) -> ActivityLog:
+    log = ActivityLog(namespaces=KNOWN, mounts=MOUNTS, exact_limit=exact_limit)
     for client, month, second in recorded:
         log.record(client, moment(month, second))
     return log
@@ -332,3 +334,27 @@ class TestOrder:
         assert build(first).report(FIRST, LAST) == build(second).report(
             FIRST, LAST
         )
+
+
+class TestSketchedOrder:
+    """
+    Past the exact limit, first use still wins, whatever the order.
+    """
+
+    @given(events.flatmap(lambda e: st.tuples(st.just(e), st.permutations(e))))
+    def test_recording_order_does_not_matter_in_sketched_months(self, pair):
+        """
+        Distinct times: both orders give one report, the exact numbers.
+        """
+        original, shuffled = pair
+        timed = {id(event): index for index, event in enumerate(original)}
+        first = [(c, m, timed[id(e)]) for e in original for c, m, _ in [e]]
+        second = [(c, m, timed[id(e)]) for e in shuffled for c, m, _ in [e]]
+
+        # Every month past one client holds sketches.
+        sketched = build(first, exact_limit=1).report(FIRST, LAST)
+
+        assert sketched == build(second, exact_limit=1).report(FIRST, LAST)
+        # A few dozen clients stay in coupon mode, whose estimates of so
+        # few are exact: the numbers are the exact log's.
+        assert observed(sketched) == observed(build(first).report(FIRST, LAST))
