@@ -120,11 +120,15 @@ _LITTLE: Final[repeat[Literal["little"]]] = repeat("little")
 #: byte of the second half.
 _DIGEST: Final = 16
 _TOP_BYTE: Final = 15
+#: The pure path filters digests from a smallest register of 2 (top 64):
+#: below, too many hashes get through for the digests to pay
+#: (docs/performance-hll.md).
+_DIGEST_TOP: Final = 64
 #: ``bytes.translate`` tables: ``_BELOW[top]`` maps a byte below ``top``
 #: to 1, any other to 0.
 _BELOW: Final = {
     1 << bits: bytes(byte < 1 << bits for byte in range(256))
-    for bits in range(8)
+    for bits in range(7)
 }
 
 
@@ -372,7 +376,7 @@ class HyperLogLog:
             ascii_text = False
         if ascii_text:
             top = self._top
-            if top == _NO_TOP:
+            if top > _DIGEST_TOP:
                 self._update_hashes(map(_hash128, chunk, repeat(_SEED)))
                 return
             # Most hashes cannot raise the smallest register: C-level
