@@ -112,17 +112,19 @@ def _fmix(k: npt.NDArray[np.uint64], spare: npt.NDArray[np.uint64]) -> None:
 
 
 def _hash_group(
-    word_at: Callable[[int], npt.NDArray[np.uint64]], length: int, seed: int
+    word_at: Callable[[int], npt.NDArray[np.uint64]],
+    length: int,
+    seed: int,
+    count: int,
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
     """
-    Hash a group of strings of ``length`` bytes: both halves.
+    Hash a group of ``count`` strings of ``length`` bytes: both halves.
 
     ``word_at(offset)`` gives the little-endian 64-bit word at ``offset``
     bytes into each string (bytes past its end are arbitrary).
     """
     blocks, tail = divmod(length, _BLOCK)
-    h1 = word_at(0).copy()
-    h1.fill(seed)
+    h1 = np.full(count, seed, dtype=np.uint64)
     h2 = h1.copy()
     spare = np.empty_like(h1)
     for block in range(blocks):
@@ -267,7 +269,7 @@ def hash_ascii(
                 return view.astype(np.uint64)
 
             h1[first : first + rows], h2[first : first + rows] = _hash_group(
-                strided, common, seed
+                strided, common, seed, rows
             )
         return h1, h2, np.full(count, fill_value=common == 0)
     if not mixed:
@@ -285,7 +287,9 @@ def hash_ascii(
             ) -> npt.NDArray[np.uint64]:
                 return words[at + offset].astype(np.uint64)
 
-            h1[members], h2[members] = _hash_group(gathered, length, seed)
+            h1[members], h2[members] = _hash_group(
+                gathered, length, seed, len(members)
+            )
     return h1, h2, lengths == 0
 
 
