@@ -86,16 +86,18 @@ def _rotl(
     np.bitwise_or(x, spare, out=x)
 
 
-def _mix(  # noqa: PLR0917 - the round's constants, named.
+def _mix(  # noqa: PLR0917 - the round's arrays and constants.
     h: npt.NDArray[np.uint64],
+    word: npt.NDArray[np.uint64],
     k: npt.NDArray[np.uint64],
     spare: npt.NDArray[np.uint64],
     first: np.uint64,
     bits: int,
     second: np.uint64,
 ) -> None:
-    """Multiply, rotate and multiply the word ``k``; xor it into ``h``."""
-    k *= first
+    """Multiply, rotate, multiply ``word`` (into ``k``); xor it into ``h``."""
+    # The first product reads the word where it lies: no copy of it.
+    np.multiply(word, first, out=k)
     _rotl(k, bits, spare)
     k *= second
     h ^= k
@@ -115,25 +117,29 @@ def _hash_group(
     word_at: Callable[[int], npt.NDArray[np.uint64]],
     length: int,
     seed: int,
-    count: int,
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    h1: npt.NDArray[np.uint64],
+    h2: npt.NDArray[np.uint64],
+) -> None:
     """
-    Hash a group of ``count`` strings of ``length`` bytes: both halves.
+    Hash a group of strings of ``length`` bytes into ``h1`` and ``h2``.
 
     ``word_at(offset)`` gives the little-endian 64-bit word at ``offset``
-    bytes into each string (bytes past its end are arbitrary).
+    bytes into each string (bytes past its end are arbitrary), which is
+    only read; ``h1`` and ``h2``, one element per string, receive the two
+    halves.
     """
     blocks, tail = divmod(length, _BLOCK)
-    h1 = np.full(count, seed, dtype=np.uint64)
-    h2 = h1.copy()
+    h1.fill(seed)
+    h2.fill(seed)
+    k = np.empty_like(h1)
     spare = np.empty_like(h1)
     for block in range(blocks):
-        _mix(h1, word_at(_BLOCK * block), spare, _C1, 31, _C2)
+        _mix(h1, word_at(_BLOCK * block), k, spare, _C1, 31, _C2)
         _rotl(h1, 27, spare)
         h1 += h2
         h1 *= _FIVE
         h1 += _ADD1
-        _mix(h2, word_at(_BLOCK * block + 8), spare, _C2, 33, _C1)
+        _mix(h2, word_at(_BLOCK * block + 8), k, spare, _C2, 33, _C1)
         _rotl(h2, 31, spare)
         h2 += h1
         h2 *= _FIVE
@@ -141,13 +147,14 @@ def _hash_group(
     # The tail's missing bytes count as zeros, as when read byte by byte.
     if tail > _WORD:
         k2 = word_at(_BLOCK * blocks + _WORD)
-        k2 &= _U64((1 << (8 * (tail - _WORD))) - 1)
-        _mix(h2, k2, spare, _C2, 33, _C1)
+        np.bitwise_and(k2, _U64((1 << (8 * (tail - _WORD))) - 1), out=k)
+        _mix(h2, k, k, spare, _C2, 33, _C1)
     if tail:
         k1 = word_at(_BLOCK * blocks)
         if tail < _WORD:
-            k1 &= _U64((1 << (8 * tail)) - 1)
-        _mix(h1, k1, spare, _C1, 31, _C2)
+            np.bitwise_and(k1, _U64((1 << (8 * tail)) - 1), out=k)
+            k1 = k
+        _mix(h1, k1, k, spare, _C1, 31, _C2)
     size = _U64(length)
     h1 ^= size
     h2 ^= size
@@ -157,7 +164,6 @@ def _hash_group(
     _fmix(h2, spare)
     h1 += h2
     h2 += h1
-    return h1, h2
 
 
 def _common_length(
@@ -265,11 +271,15 @@ def hash_ascii(
             def strided(
                 offset: int, base: int = base, rows: int = rows
             ) -> npt.NDArray[np.uint64]:
-                view = words[base + offset :: stride][:rows]
-                return view.astype(np.uint64)
+                return words[base + offset :: stride][:rows]
 
-            h1[first : first + rows], h2[first : first + rows] = _hash_group(
-                strided, common, seed, rows
+            # The halves are hashed in place, in the result's rows.
+            _hash_group(
+                strided,
+                common,
+                seed,
+                h1[first : first + rows],
+                h2[first : first + rows],
             )
         return h1, h2, np.full(count, fill_value=common == 0)
     if not mixed:
@@ -285,11 +295,13 @@ def hash_ascii(
             def gathered(
                 offset: int, at: npt.NDArray[np.intp] = at
             ) -> npt.NDArray[np.uint64]:
-                return words[at + offset].astype(np.uint64)
+                return words[at + offset]
 
-            h1[members], h2[members] = _hash_group(
-                gathered, length, seed, len(members)
-            )
+            group1 = np.empty(len(members), dtype=np.uint64)
+            group2 = np.empty(len(members), dtype=np.uint64)
+            _hash_group(gathered, length, seed, group1, group2)
+            h1[members] = group1
+            h2[members] = group2
     return h1, h2, lengths == 0
 
 
