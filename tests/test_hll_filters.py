@@ -91,6 +91,7 @@ def _path(*, numpy: bool) -> Iterator[None]:
 
 
 def _numpy_installed() -> bool:
+    """Tell whether the numpy path can run here."""
     try:
         import clientid.sketch.batch_numpy  # noqa: F401, PLC0415
     except ImportError:
@@ -111,6 +112,7 @@ PATHS = [
 
 
 def _added(sketch: HyperLogLog, items: list[str]) -> HyperLogLog:
+    """The reference: a copy of ``sketch`` fed item by item with add."""
     reference = sketch.copy()
     for item in items:
         reference.add(item)
@@ -121,6 +123,7 @@ def _added(sketch: HyperLogLog, items: list[str]) -> HyperLogLog:
 def _updated(
     sketch: HyperLogLog, items: list[str], *, numpy: bool
 ) -> HyperLogLog:
+    """A copy of ``sketch`` fed with one update on the chosen path."""
     result = sketch.copy()
     with _path(numpy=numpy):
         result.update(items)
@@ -129,9 +132,10 @@ def _updated(
 
 
 def _assert_same(result: HyperLogLog, reference: HyperLogLog) -> None:
-    assert result.to_bytes() == reference.to_bytes()
-    assert result.to_datasketches() == reference.to_datasketches()
-    assert result.estimate() == reference.estimate()
+    """Same registers, HIP accumulator, kxq sums and estimate."""
+    assert reference.to_bytes() == result.to_bytes()
+    assert reference.to_datasketches() == result.to_datasketches()
+    assert reference.estimate() == result.estimate()
 
 
 class TestFilteredBatches:
