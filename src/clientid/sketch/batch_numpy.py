@@ -58,6 +58,8 @@ _HALF_VALUE: Final = 32
 _INVERSE_POWERS: Final = np.array([2.0**-value for value in range(64)])
 #: Shifting the second half right by this keeps it exact as a double.
 _EXACT_SHIFT: Final = 11
+#: Keys below this fit in 16 bits, which numpy sorts by radix.
+_RADIX_BOUND: Final = 1 << 16
 
 
 class BatchState(NamedTuple):
@@ -84,16 +86,18 @@ def _rotl(
     np.bitwise_or(x, spare, out=x)
 
 
-def _mix(  # noqa: PLR0917 - the round's constants, named.
+def _mix(  # noqa: PLR0917 - the round's arrays and constants.
     h: npt.NDArray[np.uint64],
+    word: npt.NDArray[np.uint64],
     k: npt.NDArray[np.uint64],
     spare: npt.NDArray[np.uint64],
     first: np.uint64,
     bits: int,
     second: np.uint64,
 ) -> None:
-    """Multiply, rotate and multiply the word ``k``; xor it into ``h``."""
-    k *= first
+    """Multiply, rotate, multiply ``word`` (into ``k``); xor it into ``h``."""
+    # The first product reads the word where it lies: no copy of it.
+    np.multiply(word, first, out=k)
     _rotl(k, bits, spare)
     k *= second
     h ^= k
@@ -110,26 +114,32 @@ def _fmix(k: npt.NDArray[np.uint64], spare: npt.NDArray[np.uint64]) -> None:
 
 
 def _hash_group(
-    word_at: Callable[[int], npt.NDArray[np.uint64]], length: int, seed: int
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    word_at: Callable[[int], npt.NDArray[np.uint64]],
+    length: int,
+    seed: int,
+    h1: npt.NDArray[np.uint64],
+    h2: npt.NDArray[np.uint64],
+) -> None:
     """
-    Hash a group of strings of ``length`` bytes: both halves.
+    Hash a group of strings of ``length`` bytes into ``h1`` and ``h2``.
 
     ``word_at(offset)`` gives the little-endian 64-bit word at ``offset``
-    bytes into each string (bytes past its end are arbitrary).
+    bytes into each string (bytes past its end are arbitrary), which is
+    only read; ``h1`` and ``h2``, one element per string, receive the two
+    halves.
     """
     blocks, tail = divmod(length, _BLOCK)
-    h1 = word_at(0).copy()
     h1.fill(seed)
-    h2 = h1.copy()
+    h2.fill(seed)
+    k = np.empty_like(h1)
     spare = np.empty_like(h1)
     for block in range(blocks):
-        _mix(h1, word_at(_BLOCK * block), spare, _C1, 31, _C2)
+        _mix(h1, word_at(_BLOCK * block), k, spare, _C1, 31, _C2)
         _rotl(h1, 27, spare)
         h1 += h2
         h1 *= _FIVE
         h1 += _ADD1
-        _mix(h2, word_at(_BLOCK * block + 8), spare, _C2, 33, _C1)
+        _mix(h2, word_at(_BLOCK * block + 8), k, spare, _C2, 33, _C1)
         _rotl(h2, 31, spare)
         h2 += h1
         h2 *= _FIVE
@@ -137,13 +147,14 @@ def _hash_group(
     # The tail's missing bytes count as zeros, as when read byte by byte.
     if tail > _WORD:
         k2 = word_at(_BLOCK * blocks + _WORD)
-        k2 &= _U64((1 << (8 * (tail - _WORD))) - 1)
-        _mix(h2, k2, spare, _C2, 33, _C1)
+        np.bitwise_and(k2, _U64((1 << (8 * (tail - _WORD))) - 1), out=k)
+        _mix(h2, k, k, spare, _C2, 33, _C1)
     if tail:
         k1 = word_at(_BLOCK * blocks)
         if tail < _WORD:
-            k1 &= _U64((1 << (8 * tail)) - 1)
-        _mix(h1, k1, spare, _C1, 31, _C2)
+            np.bitwise_and(k1, _U64((1 << (8 * tail)) - 1), out=k)
+            k1 = k
+        _mix(h1, k1, k, spare, _C1, 31, _C2)
     size = _U64(length)
     h1 ^= size
     h2 ^= size
@@ -153,7 +164,6 @@ def _hash_group(
     _fmix(h2, spare)
     h1 += h2
     h2 += h1
-    return h1, h2
 
 
 def _common_length(
@@ -261,11 +271,15 @@ def hash_ascii(
             def strided(
                 offset: int, base: int = base, rows: int = rows
             ) -> npt.NDArray[np.uint64]:
-                view = words[base + offset :: stride][:rows]
-                return view.astype(np.uint64)
+                return words[base + offset :: stride][:rows]
 
-            h1[first : first + rows], h2[first : first + rows] = _hash_group(
-                strided, common, seed
+            # The halves are hashed in place, in the result's rows.
+            _hash_group(
+                strided,
+                common,
+                seed,
+                h1[first : first + rows],
+                h2[first : first + rows],
             )
         return h1, h2, np.full(count, fill_value=common == 0)
     if not mixed:
@@ -281,9 +295,13 @@ def hash_ascii(
             def gathered(
                 offset: int, at: npt.NDArray[np.intp] = at
             ) -> npt.NDArray[np.uint64]:
-                return words[at + offset].astype(np.uint64)
+                return words[at + offset]
 
-            h1[members], h2[members] = _hash_group(gathered, length, seed)
+            group1 = np.empty(len(members), dtype=np.uint64)
+            group2 = np.empty(len(members), dtype=np.uint64)
+            _hash_group(gathered, length, seed, group1, group2)
+            h1[members] = group1
+            h2[members] = group2
     return h1, h2, lengths == 0
 
 
@@ -327,15 +345,29 @@ def update_registers(
         The derived state after the batch.
     """
     current = np.frombuffer(registers, dtype=np.uint8)
+    if 0 < state.cur_min < _MAX_VALUE:
+        # A hash can raise a register only if its value is above the
+        # smallest one: its second half is below 2**(64 - cur_min).  Most
+        # hashes fail that; leaving them out first keeps the same
+        # candidates, in the same order, for less work.
+        kept = np.flatnonzero(second < _U64(1 << (64 - state.cur_min)))
+        first = first[kept]
+        second = second[kept]
+        skip = skip[kept]
     slots = (first & _U64(len(registers) - 1)).astype(np.intp)
     values = register_values(second)
-    values[skip] = 0
+    if skip.any():
+        values[skip] = 0
     # Only an item above its register's value before the batch can raise it.
     candidates = np.flatnonzero(values > current[slots])
     if not len(candidates):
         return state
     olds, news = _raise(
-        current, candidates, slots[candidates], values[candidates]
+        current,
+        candidates,
+        slots[candidates],
+        values[candidates],
+        batch=len(first),
     )
     old_powers = _INVERSE_POWERS[olds]
     new_powers = _INVERSE_POWERS[news]
@@ -368,21 +400,40 @@ def update_registers(
     )
 
 
+def _stable_order(
+    keys: npt.NDArray[np.intp], bound: int
+) -> npt.NDArray[np.intp]:
+    """
+    The stable sorting permutation of ``keys``, all below ``bound``.
+
+    numpy sorts 16-bit integers stably by radix, several times faster
+    than it sorts wider ones; the permutation is the same.
+    """
+    if bound <= _RADIX_BOUND:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    return np.argsort(keys, kind="stable")
+
+
 def _raise(
     current: npt.NDArray[np.uint8],
     arrival: npt.NDArray[np.intp],
     slots: npt.NDArray[np.intp],
     values: npt.NDArray[np.intp],
+    *,
+    batch: int,
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """
     Raise the registers as the candidates would, one by one.
+
+    ``arrival`` holds the candidates' distinct positions in a batch of
+    ``batch`` hashes.
 
     Returns:
         The old and new value of every rise, in arrival order.
     """
     # Group by slot, keeping arrival order within a slot: a candidate
     # raises its register iff it beats every earlier one of its slot.
-    by_slot = np.argsort(slots, kind="stable")
+    by_slot = _stable_order(slots, len(current))
     slots = slots[by_slot]
     values = values[by_slot]
     keys = slots * (_MAX_VALUE + 1) + values
@@ -402,5 +453,5 @@ def _raise(
     last = np.ones(len(slots), dtype=np.bool_)
     last[:-1] = ~repeat[1:]
     current[slots[last]] = values[last]
-    in_time = np.argsort(arrival)
+    in_time = _stable_order(arrival, batch)
     return olds[in_time], values[in_time]

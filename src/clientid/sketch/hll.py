@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import math
 from array import array
-from itertools import repeat
-from typing import TYPE_CHECKING, Final, final
+from itertools import compress, repeat
+from typing import TYPE_CHECKING, Final, Literal, final
 
 import attrs
 
@@ -29,6 +29,7 @@ from clientid.model.hashing import (
     DATASKETCHES_SEED,
     datasketches_hash128,
     murmur3_x64_128_ascii,
+    murmur3_x64_128_ascii_digest,
 )
 from clientid.sketch import datasketches as _datasketches
 from clientid.sketch import images as _images
@@ -80,6 +81,8 @@ _NO_LIMIT: Final = 1 << 128
 #: ``_RAISES[v]``: the hashes below it have a value above ``v`` (none can
 #: raise a register at the cap), so one comparison replaces ``bit_length``.
 _RAISES: Final = (*(1 << (128 - value) for value in range(63)), 0)
+#: :attr:`HyperLogLog._top` when every hash may raise a register.
+_NO_TOP: Final = 256
 #: What the fast path sees instead of registers outside fresh HLL mode.
 _COLD: Final = bytearray()
 #: DataSketches ignores empty strings; this is the hash they would have.
@@ -118,6 +121,23 @@ _VECTOR_MIXED: Final = False
 _isascii: Final = str.isascii
 _hash128: Final = murmur3_x64_128_ascii
 _SEED: Final = DATASKETCHES_SEED
+_hash_bytes: Final = murmur3_x64_128_ascii_digest
+_from_bytes: Final = int.from_bytes
+_LITTLE: Final[repeat[Literal["little"]]] = repeat("little")
+#: A digest is the 128-bit hash, little-endian: its last byte is the top
+#: byte of the second half.
+_DIGEST: Final = 16
+_TOP_BYTE: Final = 15
+#: The pure path filters digests from a smallest register of 2 (top 64):
+#: below, too many hashes get through for the digests to pay
+#: (docs/performance-hll.md).
+_DIGEST_TOP: Final = 64
+#: ``bytes.translate`` tables: ``_BELOW[top]`` maps a byte below ``top``
+#: to 1, any other to 0.
+_BELOW: Final = {
+    1 << bits: bytes(byte < 1 << bits for byte in range(256))
+    for bits in range(7)
+}
 
 
 def _hash_text(client_id: str) -> int:
@@ -197,6 +217,9 @@ class HyperLogLog:
     _cur_min: int = attrs.field(eq=False)
     _num_at_cur_min: int = attrs.field(eq=False)
     _limit: int = attrs.field(eq=False)
+    # add's first filter: the top byte of the hash's second half below it
+    # may raise the smallest register (exact up to a minimum of 8).
+    _top: int = attrs.field(eq=False)
     _stale: bool = attrs.field(eq=False)
     # The registers while add's inline fast path may use them (HLL mode,
     # derived state fresh), else empty; and the slot mask.
@@ -215,6 +238,7 @@ class HyperLogLog:
         self._cur_min = 0
         self._num_at_cur_min = 0
         self._limit = _NO_LIMIT
+        self._top = _NO_TOP
         self._stale = False
         self._hot = _COLD
         self._mask = 0
@@ -359,7 +383,20 @@ class HyperLogLog:
         except TypeError:
             ascii_text = False
         if ascii_text:
-            self._update_hashes(map(_hash128, chunk, repeat(_SEED)))
+            top = self._top
+            if top > _DIGEST_TOP:
+                self._update_hashes(map(_hash128, chunk, repeat(_SEED)))
+                return
+            # Most hashes cannot raise the smallest register: C-level
+            # passes find them by the top byte of their digests, and only
+            # the others become integers for the register loop.
+            digests = list(map(_hash_bytes, chunk, repeat(_SEED)))
+            may_raise = b"".join(digests)[_TOP_BYTE::_DIGEST].translate(
+                _BELOW[top]
+            )
+            self._update_hashes(
+                map(_from_bytes, compress(digests, may_raise), _LITTLE)
+            )
             return
         # Count the IDs before the first bad one, then raise for it.
         good, error = check_batch(chunk, allow_empty=True)
@@ -413,6 +450,7 @@ class HyperLogLog:
             in_order=not self._out_of_order,
         )
         self._limit = 1 << (128 - self._cur_min)
+        self._top = _top_limit(self._cur_min)
         return True
 
     def _update_coupons(self, hashes: Iterator[int]) -> bool:
@@ -533,6 +571,7 @@ class HyperLogLog:
                     registers, self._cur_min
                 )
                 self._limit = 1 << (128 - self._cur_min)
+                self._top = _top_limit(self._cur_min)
 
     def _promote(self) -> None:
         """Move from coupon mode to HLL mode, as DataSketches promotes."""
@@ -577,6 +616,7 @@ class HyperLogLog:
         self._cur_min = cur_min
         self._num_at_cur_min = num_at_cur_min
         self._limit = 1 << (128 - cur_min)
+        self._top = _top_limit(cur_min)
         self._stale = False
         self._hot = registers
         self._mask = len(registers) - 1
@@ -671,6 +711,7 @@ class HyperLogLog:
         clone._cur_min = self._cur_min
         clone._num_at_cur_min = self._num_at_cur_min
         clone._limit = self._limit
+        clone._top = self._top
         clone._stale = self._stale
         clone._hot = clone._registers if self._hot else _COLD
         clone._mask = self._mask
@@ -754,6 +795,7 @@ class HyperLogLog:
         """Defer the O(k) rebuild of derived state until it is needed."""
         self._stale = True
         self._limit = _NO_LIMIT
+        self._top = _NO_TOP
         self._hot = _COLD
 
     def _settle(self) -> None:
@@ -939,6 +981,7 @@ class HyperLogLog:
             assert self._hip == 0.0
             assert not self._out_of_order
             assert self._limit == _NO_LIMIT
+            assert self._top == _NO_TOP
             assert not self._hot
             for coupon in self._coupons:
                 assert 0 < coupon >> _KEY_BITS <= _MAX_VALUE
@@ -954,6 +997,7 @@ class HyperLogLog:
             assert self._hip == 0.0
         if self._stale:
             assert self._limit == _NO_LIMIT
+            assert self._top == _NO_TOP
             assert not self._hot
             return
         assert self._hot is registers
@@ -965,6 +1009,7 @@ class HyperLogLog:
         assert self._cur_min == min(registers)
         assert self._num_at_cur_min == registers.count(self._cur_min)
         assert self._limit == 1 << (128 - self._cur_min)
+        assert self._top == _top_limit(self._cur_min)
 
 
 def _coupon_items(coupons: Iterable[int]) -> Sequence[int]:
@@ -986,6 +1031,18 @@ def _coupon_items(coupons: Iterable[int]) -> Sequence[int]:
 def _coupon_hash(coupon: int, key_mask: int, key_bits: int) -> int:
     """The smallest hash whose coupon is ``coupon``."""
     return 1 << (128 - (coupon >> key_bits)) | coupon & key_mask
+
+
+def _top_limit(cur_min: int) -> int:
+    """
+    The bound of :attr:`HyperLogLog._top` for a smallest register value.
+
+    A hash's value is above ``cur_min`` iff its second half is below
+    ``2**(64 - cur_min)``: for ``cur_min`` up to 8, iff the half's top byte
+    (byte 15 of the digest) is below ``2**(8 - cur_min)``; above 8 the top
+    byte must be 0, which lets a few hashes too many through.
+    """
+    return 1 << max(0, 8 - cur_min)
 
 
 def _minimum(registers: bytearray, floor: int) -> tuple[int, int]:
