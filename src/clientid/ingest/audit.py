@@ -37,6 +37,7 @@ from clientid.ingest.common import (
     json_loads,
     json_object,
 )
+from clientid.model.events import trusted_event
 from clientid.model.framing import frame, unframe
 from clientid.model.hashing import non_entity_client_id
 from clientid.model.ids import (
@@ -46,7 +47,12 @@ from clientid.model.ids import (
     MountAccessor,
     NamespaceId,
 )
-from clientid.model.records import AuthMount, Client, Namespace
+from clientid.model.records import (
+    AuthMount,
+    Client,
+    Namespace,
+    trusted_client,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -639,6 +645,40 @@ def _ancestor_paths(path: str) -> Iterator[str]:
         yield "".join(part + "/" for part in parts[:end])
 
 
+def _new_client(
+    client_id: str,
+    client_type: ClientType,
+    namespace_id: str,
+    mount_accessor: str | None,
+) -> Client:
+    """Build a client the reader attributed, checked where it must be."""
+    if (
+        namespace_id
+        and namespace_id.isascii()
+        and (
+            mount_accessor is None
+            or (mount_accessor and mount_accessor.isascii())
+        )
+    ):
+        # The client ID was checked by the parse (or is a hash); the
+        # namespace and mount may come from a saved image, so only these
+        # plain values skip Client's validators.
+        return trusted_client(
+            ClientId(client_id),
+            client_type,
+            NamespaceId(namespace_id),
+            None if mount_accessor is None else MountAccessor(mount_accessor),
+        )
+    return Client(
+        id=ClientId(client_id),
+        type=client_type,
+        namespace_id=NamespaceId(namespace_id),
+        mount_accessor=(
+            None if mount_accessor is None else MountAccessor(mount_accessor)
+        ),
+    )
+
+
 @final
 class AuditLogReader:
     """
@@ -1105,26 +1145,21 @@ class AuditLogReader:
         )
         client = self._clients.get(key)
         if client is None:
-            client = Client(
-                id=ClientId(client_id),
-                type=client_type,
-                namespace_id=NamespaceId(namespace_id),
-                mount_accessor=(
-                    None
-                    if mount_accessor is None
-                    else MountAccessor(mount_accessor)
-                ),
+            client = _new_client(
+                client_id, client_type, namespace_id, mount_accessor
             )
             if len(self._clients) >= _CLIENT_CACHE_LIMIT:
                 self._clients.clear()
             self._clients[key] = client
-        return ClientEvent(
-            client=client,
-            at=entry.time,
-            token_creation_time=entry.issue_time
+        # Every value was checked by the parse, or learnt from a checked
+        # entry or a saved image whose times are checked to be aware.
+        return trusted_event(
+            client,
+            entry.time,
+            entry.issue_time
             or (origin.issued if origin is not None else None),
-            approximate=approximate,
-            request_id=entry.request_id,
+            approximate,
+            entry.request_id,
         )
 
     def _namespace_from_id(
