@@ -220,7 +220,7 @@ def test_reader_results_equal_those_of_the_reference_reader(stream, rng):
     with (
         mock.patch(
             "clientid.ingest.audit._parse_entry",
-            lambda entry, _times: reference_parse(entry),
+            lambda entry, _times, _utf8=False: reference_parse(entry),
         ),
         mock.patch.object(
             AuditLogReader, "_is_known_duplicate", return_value=False

@@ -331,6 +331,10 @@ def _loader() -> Callable[[bytes | str], object]:
 #: else :func:`std_json_loads`, which gives the same results.
 json_loads: Callable[[bytes | str], object] = _loader()
 
+#: The parsers known to refuse lone surrogates (escaped or not), so that
+#: the text of what they return can be written as UTF-8 unchecked.
+SURROGATE_FREE_LOADERS: Final = frozenset({json_loads, std_json_loads})
+
 
 def json_object(
     line: bytes | str, loads: Callable[[bytes | str], object]
