@@ -680,7 +680,10 @@ def _is_unauthenticated_path(entry: _Entry) -> bool:
     if mount.startswith("auth/") and mount != "auth/token/":
         relative = entry.path.removeprefix(mount)
         return bool(_UNAUTHENTICATED_AUTH_PATH.fullmatch(relative))
-    return bool(_UNAUTHENTICATED_SYS_PATH.fullmatch(entry.path))
+    # The pattern starts with "sys/": most paths fail the cheaper test.
+    return entry.path.startswith("sys/") and bool(
+        _UNAUTHENTICATED_SYS_PATH.fullmatch(entry.path)
+    )
 
 
 def _is_unauthenticated(entry: _Entry) -> bool:
