@@ -1013,13 +1013,22 @@ class AuditLogReader:
         except MalformedRecordError as exc:
             self._reject(exc, index)
             return None
-        self._learn(parsed)
+        if (
+            parsed.is_response
+            or parsed.namespace_path not in self._namespace_ids
+        ):
+            # Else nothing to learn (a request entry's known namespace).
+            self._learn(parsed)
         request_id = parsed.request_id
         if request_id is not None:
-            if request_id in self._seen:
+            seen = self._seen
+            if request_id in seen:
                 self._skipped[SkipReason.DUPLICATE] += 1
                 return None
-            self._remember(request_id)
+            # Remember it, forgetting the oldest beyond the limit.
+            seen[request_id] = None
+            if len(seen) > self._dedup_limit:
+                seen.popitem(last=False)
         reason = _skip_reason(parsed)
         if reason is not None:
             self._skipped[reason] += 1
@@ -1138,12 +1147,6 @@ class AuditLogReader:
         return path is None or (
             type(path) is str and path in self._namespace_ids
         )
-
-    def _remember(self, request_id: str) -> None:
-        seen = self._seen
-        seen[request_id] = None
-        if len(seen) > self._dedup_limit:
-            seen.popitem(last=False)
 
     def _learn(self, entry: _Entry) -> None:
         """Remember namespace IDs and where minted tokens came from."""
