@@ -1059,8 +1059,19 @@ class AuditLogReader:
         utf8 = loads in SURROGATE_FREE_LOADERS
         feed = self._feed
         for line in lines:
+            entry: object = None
+            if type(line) is bytes or type(line) is str:
+                # The common line, parsed here; anything else (an error, a
+                # BOM, a blank line, no object) is json_object's to judge.
+                try:
+                    entry = loads(line)
+                except (ValueError, TypeError, RecursionError):
+                    entry = None
+                if type(entry) is not dict:
+                    entry = None
             try:
-                entry = json_object(line, loads)
+                if entry is None:
+                    entry = json_object(line, loads)
             except MalformedRecordError as exc:
                 index = self._index
                 self._index += 1
@@ -1069,7 +1080,7 @@ class AuditLogReader:
             if entry is None:
                 self._index += 1
                 continue
-            event = feed(entry, utf8)
+            event = feed(cast("dict[str, Any]", entry), utf8)
             if event is not None:
                 yield event
 
