@@ -1006,7 +1006,7 @@ class AuditLogReader:
         self._index += 1
         try:
             if self._is_known_duplicate(entry):
-                # Counted apart: an enum member hashes in Python code.
+                # Counted apart: an attribute, not a dict look-up.
                 self._duplicates += 1
                 return None
             parsed = _parse_entry(entry, self._times, utf8)
@@ -1272,7 +1272,7 @@ class AuditLogReader:
                         client_id, policies, entry
                     )
         mount_accessor = origin.mount_accessor if origin is not None else None
-        # The type as a bool: an enum member hashes in Python code.
+        # The type as a bool: the reader makes only these two kinds.
         key = (
             client_id,
             client_type is ClientType.ENTITY,
