@@ -16,8 +16,9 @@ from types import MappingProxyType
 from typing import Any
 from unittest import mock
 
+import orjson
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from tests.properties._reference_audit import reference_parse
 from tests.test_ingest_audit import ENTITY, MALFORMED, TEAM_A, login, use
@@ -29,7 +30,7 @@ from clientid.ingest.audit import (
     _cached_time,
     _parse_entry,
 )
-from clientid.ingest.common import _rfc3339
+from clientid.ingest.common import _rfc3339, std_json_loads
 
 TIMES = [
     "2025-03-04T09:15:27Z",
@@ -108,6 +109,9 @@ VALUES = st.sampled_from(
         {"allowed": False},
         MappingProxyType({"id": "x", "path": "x/"}),
         OrderedDict(allowed=True),
+        # Text beyond ASCII: the UTF-8 check's business.
+        "équipe/",
+        ["défaut"],
         *TIMES,
     ]
 )
@@ -220,7 +224,7 @@ def test_reader_results_equal_those_of_the_reference_reader(stream, rng):
     with (
         mock.patch(
             "clientid.ingest.audit._parse_entry",
-            lambda entry, _times: reference_parse(entry),
+            lambda entry, _times, _utf8=False: reference_parse(entry),
         ),
         mock.patch.object(
             AuditLogReader, "_is_known_duplicate", return_value=False
@@ -241,6 +245,53 @@ def test_reader_results_equal_those_of_the_reference_reader(stream, rng):
         SkipReason.DUPLICATE: reference[1][SkipReason.DUPLICATE] + moved,
     }
     assert set(rejected) <= set(reference[2])
+
+
+@given(entries())
+def test_parse_of_parser_text_equals_the_checked_parse(entry):
+    """
+    Told its text holds no lone surrogate (as a JSON line's parse
+    guarantees), the parse gives the same result or error as without.
+    """
+    trusted = _outcome(lambda e: _parse_entry(e, {}, True), entry)
+
+    assert trusted == _outcome(lambda e: _parse_entry(e, {}, False), entry)
+
+
+def _json_lines(stream: list[dict[str, Any]]) -> list[bytes] | None:
+    """The stream as JSON lines, or None if an entry is not plain JSON."""
+    try:
+        return [orjson.dumps(entry) for entry in stream]
+    except TypeError:
+        return None
+
+
+def _read_all(reader: AuditLogReader, events: Any) -> tuple[Any, ...]:
+    return list(events), reader.skipped, [r.index for r in reader.rejected]
+
+
+@pytest.mark.parametrize("loads", [orjson.loads, std_json_loads])
+@given(st.lists(entries(), max_size=12), st.randoms(use_true_random=False))
+def test_reading_lines_equals_reading_their_parsed_entries(loads, stream, rng):
+    """
+    Lines give the events, skips and rejections of their parsed entries
+    fed one by one, whichever JSON parser reads them.
+    """
+    stream = stream + stream[: len(stream) // 2]
+    rng.shuffle(stream)
+    lines = _json_lines(stream)
+    assume(lines is not None)
+    assert lines is not None
+    lines_reader = AuditLogReader(lenient=True, dedup_limit=4, join_limit=4)
+    entries_reader = AuditLogReader(lenient=True, dedup_limit=4, join_limit=4)
+
+    with mock.patch("clientid.ingest.audit.json_loads", loads):
+        from_lines = _read_all(lines_reader, lines_reader.read_lines(lines))
+    from_entries = _read_all(
+        entries_reader, entries_reader.read(map(orjson.loads, lines))
+    )
+
+    assert from_lines == from_entries
 
 
 @pytest.mark.parametrize(

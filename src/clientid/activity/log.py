@@ -72,6 +72,20 @@ __all__ = ["ActivityLog"]
 _STD_DEVS: Final = (1, 2, 3)
 
 
+def _created_micros(token_creation_time: dt.datetime) -> int:
+    """Check a token creation time and return it in Unix microseconds."""
+    if (
+        type(token_creation_time) is dt.datetime
+        and token_creation_time.tzinfo is UTC
+    ):
+        # What check_utc would return unchanged: skip its calls.
+        delta = token_creation_time - EPOCH
+        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + (
+            delta.microseconds
+        )
+    return micros(check_utc("token_creation_time", token_creation_time))
+
+
 @final
 class ActivityLog(ImagePart, ExportPart, WorldPart):
     """
@@ -247,7 +261,7 @@ class ActivityLog(ImagePart, ExportPart, WorldPart):
         created = (
             used
             if token_creation_time is None
-            else micros(check_utc("token_creation_time", token_creation_time))
+            else _created_micros(token_creation_time)
         )
         key = at.year * 12 + at.month - 1
         if key == self._last_key:

@@ -24,6 +24,7 @@ from clientid.errors import (
 from clientid.identity.resolve import ROOT_POLICY, WRAPPING_POLICIES
 from clientid.ingest.common import (
     DEFAULT_REJECTED_LIMIT,
+    SURROGATE_FREE_LOADERS,
     ClientEvent,
     RejectedRecord,
     SkipReason,
@@ -37,6 +38,7 @@ from clientid.ingest.common import (
     json_loads,
     json_object,
 )
+from clientid.model.events import trusted_event
 from clientid.model.framing import frame, unframe
 from clientid.model.hashing import non_entity_client_id
 from clientid.model.ids import (
@@ -46,7 +48,12 @@ from clientid.model.ids import (
     MountAccessor,
     NamespaceId,
 )
-from clientid.model.records import AuthMount, Client, Namespace
+from clientid.model.records import (
+    AuthMount,
+    Client,
+    Namespace,
+    trusted_client,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -157,8 +164,6 @@ _ENTRY_TYPES: Final = frozenset({"request", "response"})
 _NONE_TYPE: Final = type(None)
 _STR_TYPE: Final = frozenset({str})
 _STR_OR_NONE: Final = frozenset({str, _NONE_TYPE})
-_DICT_OR_NONE: Final = frozenset({dict, _NONE_TYPE})
-_BOOL_OR_NONE: Final = frozenset({bool, _NONE_TYPE})
 # Typed like the values of a narrowed ``dict`` (``Any``), which the checks
 # below stand in for.
 _NO_FIELDS: Final[Mapping[str, Any]] = MappingProxyType({})
@@ -200,28 +205,7 @@ def _cached_time(
     return found
 
 
-def _plain_texts(texts: tuple[object, ...]) -> bool:
-    """Whether each of *texts* is None or a ``str`` of ASCII only.
-
-    Such values pass :func:`~clientid.ingest.common.record_text`; this is
-    the one check done at C speed for the common entry.
-    """
-    return (
-        _STR_OR_NONE.issuperset(map(type, texts))
-        and "".join(filter(None, cast("Iterable[str]", texts))).isascii()
-    )
-
-
-def _plain_policies(policies: object) -> bool:
-    """Whether *policies* is None or a ``list`` of ASCII ``str``."""
-    return policies is None or (
-        type(policies) is list
-        and _STR_TYPE.issuperset(map(type, policies))
-        and "".join(policies).isascii()
-    )
-
-
-# The fields an entry's parse reads, in this order (see _gather, _checked):
+# The fields _checked reads, in this order:
 # kind, time, then the request's (id, client_id, has-namespace, namespace id
 # and path, path, token accessor, client token, mount accessor, point and
 # type), the auth block's (entity_id, client_token, accessor, issue time,
@@ -230,94 +214,207 @@ def _plain_policies(policies: object) -> bool:
 _Fields = tuple[Any, ...]
 
 
-def _gather(entry: dict[str, Any]) -> _Fields | None:
+# One flat function: the common entry's whole parse, where each call
+# saved would otherwise cost about as much as the block it ran.
+def _parse_plain(  # noqa: C901, PLR0911, PLR0912, PLR0915
+    entry: dict[str, Any],
+    times: dict[str, dt.datetime],
+    utf8: bool,  # noqa: FBT001 (positional for speed)
+) -> _Entry | None:
     """
-    Read the fields of a plain-JSON entry, or None if any is not plain.
+    Parse a plain-JSON entry that breaks no rule, or return None.
 
-    Plain: exact ``dict``, ``bool`` and ``list`` values and ASCII ``str``,
-    which every check of :func:`_checked` accepts; anything else (missing
-    required fields too) goes to :func:`_checked`, which names the problem
-    or accepts the value.  So this decides nothing; it only recognises the
-    certainly well-formed.
+    Plain: exact ``dict``, ``bool`` and ``list`` values and ``str`` that
+    are ASCII (any ``str``, if *utf8* says the JSON parser already refused
+    lone surrogates), which every check of :func:`_checked` accepts.  Any
+    other entry, and any plain one that breaks a rule between fields,
+    gives None, and :func:`_parse_entry` reads it with :func:`_checked`,
+    which names the problem or accepts the value.  So this decides nothing
+    but the common case; the times are parsed in the same order as there,
+    so a bad time raises the same error.
     """
     kind = entry.get("type")
     time_text = entry.get("time")
     request = entry.get("request")
-    auth = entry.get("auth")
-    response = entry.get("response")
     if (
         type(kind) is not str
         or kind not in _ENTRY_TYPES
-        or type(time_text) is not str
         or type(request) is not dict
-        or {type(auth), type(response)} - _DICT_OR_NONE
     ):
         return None
-    auth = auth or _NO_FIELDS
-    response = response or _NO_FIELDS
-    namespace = request.get("namespace")
-    results = auth.get("policy_results")
-    metadata = auth.get("metadata")
-    minted = response.get("auth")
-    wrap_info = response.get("wrap_info")
-    if {
-        type(namespace),
-        type(results),
-        type(metadata),
-        type(minted),
-        type(wrap_info),
-    } - _DICT_OR_NONE:
+    auth = entry.get("auth")
+    if auth is None:
+        entity_id = auth_client_token = auth_accessor = issue_text = None
+        policies = allowed = None
+        ignore_for_billing = False
+    elif type(auth) is dict:
+        entity_id = auth.get("entity_id")
+        auth_client_token = auth.get("client_token")
+        auth_accessor = auth.get("accessor")
+        issue_text = auth.get("token_issue_time")
+        policies = auth.get("token_policies")
+        if policies is None:
+            policies = auth.get("policies")
+        results = auth.get("policy_results")
+        if results is None:
+            allowed = None
+        elif type(results) is dict:
+            allowed = results.get("allowed")
+            if allowed is not None and type(allowed) is not bool:
+                return None
+        else:
+            return None
+        metadata = auth.get("metadata")
+        if metadata is None:
+            ignore_for_billing = False
+        elif type(metadata) is dict:
+            ignore_for_billing = metadata.get("ignore_for_billing") == "true"
+        else:
+            return None
+    else:
         return None
-    minted = minted or _NO_FIELDS
-    policies = auth.get("token_policies")
-    if policies is None:
-        policies = auth.get("policies")
-    allowed = None if not results else results.get("allowed")
+    response = entry.get("response")
+    if response is None:
+        minted_accessor = minted_client_token = minted_entity_id = None
+        minted_issue_text = wrapped_accessor = None
+    elif type(response) is dict:
+        minted = response.get("auth")
+        if minted is None:
+            minted_accessor = minted_client_token = minted_entity_id = None
+            minted_issue_text = None
+        elif type(minted) is dict:
+            minted_accessor = minted.get("accessor")
+            minted_client_token = minted.get("client_token")
+            minted_entity_id = minted.get("entity_id")
+            minted_issue_text = minted.get("token_issue_time")
+        else:
+            return None
+        wrap_info = response.get("wrap_info")
+        if wrap_info is None:
+            wrapped_accessor = None
+        elif type(wrap_info) is dict:
+            wrapped_accessor = wrap_info.get("wrapped_accessor")
+        else:
+            return None
+    else:
+        return None
+    namespace = request.get("namespace")
+    if namespace is None:
+        has_namespace = False
+        namespace_id = namespace_path = None
+    elif type(namespace) is dict:
+        has_namespace = True
+        namespace_id = namespace.get("id")
+        namespace_path = namespace.get("path")
+    else:
+        return None
     get = request.get
-    fields = (
-        kind,
+    request_id = get("id")
+    client_id = get("client_id")
+    path = get("path")
+    token_accessor = get("client_token_accessor")
+    client_token = get("client_token")
+    mount_accessor = get("mount_accessor")
+    mount_point = get("mount_point")
+    mount_type = get("mount_type")
+    error = entry.get("error")
+    texts = (
         time_text,
-        get("id"),
-        get("client_id"),
-        namespace is not None,
-        None if namespace is None else namespace.get("id"),
-        None if namespace is None else namespace.get("path"),
-        get("path"),
-        get("client_token_accessor"),
-        get("client_token"),
-        get("mount_accessor"),
-        get("mount_point"),
-        get("mount_type"),
-        auth.get("entity_id"),
-        auth.get("client_token"),
-        auth.get("accessor"),
-        auth.get("token_issue_time"),
-        policies,
-        allowed,
-        metadata is not None and metadata.get("ignore_for_billing") == "true",
-        entry.get("error"),
-        minted.get("accessor"),
-        minted.get("client_token"),
-        minted.get("entity_id"),
-        minted.get("token_issue_time"),
-        None if not wrap_info else wrap_info.get("wrapped_accessor"),
+        request_id,
+        client_id,
+        namespace_id,
+        namespace_path,
+        path,
+        token_accessor,
+        client_token,
+        mount_accessor,
+        mount_point,
+        mount_type,
+        entity_id,
+        auth_client_token,
+        auth_accessor,
+        issue_text,
+        error,
+        minted_accessor,
+        minted_client_token,
+        minted_entity_id,
+        minted_issue_text,
+        wrapped_accessor,
     )
-    if (
-        type(allowed) not in _BOOL_OR_NONE
-        or not _plain_policies(policies)
-        or not _plain_texts(fields[1:4] + fields[5:17] + fields[20:])
+    if not _STR_OR_NONE.issuperset(map(type, texts)) or (
+        not utf8
+        and not "".join(filter(None, cast("Iterable[str]", texts))).isascii()
     ):
         return None
     if policies is not None:
-        return (*fields[:17], tuple(policies), *fields[18:])
-    return fields
+        if type(policies) is not list or not _STR_TYPE.issuperset(
+            map(type, policies)
+        ):
+            return None
+        if not utf8 and not "".join(policies).isascii():
+            return None
+        policies = tuple(policies)
+    if time_text is None:
+        return None
+    # Every field is plain: the times now raise what _checked's path would.
+    time = _cached_time(time_text, times)
+    if request_id is not None and not request_id:
+        return None
+    if has_namespace:
+        if not namespace_id or (namespace_path and namespace_path[-1] != "/"):
+            return None
+        namespace_path = namespace_path or ""
+    else:
+        namespace_id = ROOT_NAMESPACE_ID
+        namespace_path = ""
+    if client_id and entity_id and client_id != entity_id:
+        # A rule to apply or an altered entry: _parse_entry's business.
+        return None
+    mount_point = mount_point or ""
+    if namespace_path and mount_point.startswith(namespace_path):
+        mount_point = mount_point[len(namespace_path) :]
+    return _new_tuple(
+        _Entry,
+        (
+            time,
+            kind == "response",
+            request_id,
+            client_id or None,
+            client_token or None,
+            token_accessor or auth_accessor or None,
+            namespace_id,
+            namespace_path,
+            mount_accessor or None,
+            path or "",
+            mount_point,
+            mount_type or None,
+            entity_id or None,
+            policies,
+            allowed,
+            error,
+            None
+            if issue_text is None
+            else _cached_time(issue_text, times, "auth.token_issue_time"),
+            ignore_for_billing,
+            auth_client_token or None,
+            minted_accessor or None,
+            minted_client_token or None,
+            minted_entity_id or None,
+            None
+            if minted_issue_text is None
+            else _cached_time(
+                minted_issue_text, times, "response.auth.token_issue_time"
+            ),
+            wrapped_accessor or None,
+        ),
+    )
 
 
 def _checked(entry: object) -> _Fields:
     """
     Read the fields of any entry, checking each with its kind's check.
 
-    Returns what :func:`_gather` would for a plain entry; raises the first
+    Returns the fields in the order above; raises the first
     problem, in field order, as a MalformedRecordError naming the dotted
     field, the rule and the value.
     """
@@ -451,20 +548,27 @@ def _namespace(
     return namespace_id, namespace_path or ""
 
 
-def _parse_entry(entry: object, times: dict[str, dt.datetime]) -> _Entry:
+def _parse_entry(
+    entry: object,
+    times: dict[str, dt.datetime],
+    utf8: bool = False,  # noqa: FBT001, FBT002 (positional for speed)
+) -> _Entry:
     """
     Validate the fields counting needs; ignore every other field.
 
     Every field passes its kind's check (text: a ``str`` encodable as
     UTF-8; objects, booleans, lists of text), then the rules between
-    fields; *times* caches parsed times.
+    fields; *times* caches parsed times.  *utf8*: the entry comes from a
+    JSON parser that refuses lone surrogates (so text needs no UTF-8 check).
 
     Raises:
         MalformedRecordError: Naming the dotted field, rule and value.
     """
-    fields = _gather(entry) if type(entry) is dict else None
-    if fields is None:
-        fields = _checked(entry)
+    if type(entry) is dict:
+        parsed = _parse_plain(entry, times, utf8)
+        if parsed is not None:
+            return parsed
+    fields = _checked(entry)
     (
         kind,
         time_text,
@@ -576,7 +680,10 @@ def _is_unauthenticated_path(entry: _Entry) -> bool:
     if mount.startswith("auth/") and mount != "auth/token/":
         relative = entry.path.removeprefix(mount)
         return bool(_UNAUTHENTICATED_AUTH_PATH.fullmatch(relative))
-    return bool(_UNAUTHENTICATED_SYS_PATH.fullmatch(entry.path))
+    # The pattern starts with "sys/": most paths fail the cheaper test.
+    return entry.path.startswith("sys/") and bool(
+        _UNAUTHENTICATED_SYS_PATH.fullmatch(entry.path)
+    )
 
 
 def _is_unauthenticated(entry: _Entry) -> bool:
@@ -637,6 +744,40 @@ def _ancestor_paths(path: str) -> Iterator[str]:
     parts = path.split("/")[:-1]
     for end in range(len(parts), -1, -1):
         yield "".join(part + "/" for part in parts[:end])
+
+
+def _new_client(
+    client_id: str,
+    client_type: ClientType,
+    namespace_id: str,
+    mount_accessor: str | None,
+) -> Client:
+    """Build a client the reader attributed, checked where it must be."""
+    if (
+        namespace_id
+        and namespace_id.isascii()
+        and (
+            mount_accessor is None
+            or (mount_accessor and mount_accessor.isascii())
+        )
+    ):
+        # The client ID was checked by the parse (or is a hash); the
+        # namespace and mount may come from a saved image, so only these
+        # plain values skip Client's validators.
+        return trusted_client(
+            ClientId(client_id),
+            client_type,
+            NamespaceId(namespace_id),
+            None if mount_accessor is None else MountAccessor(mount_accessor),
+        )
+    return Client(
+        id=ClientId(client_id),
+        type=client_type,
+        namespace_id=NamespaceId(namespace_id),
+        mount_accessor=(
+            None if mount_accessor is None else MountAccessor(mount_accessor)
+        ),
+    )
 
 
 @final
@@ -853,24 +994,41 @@ class AuditLogReader:
             MalformedRecordError: The entry is malformed (strict mode); the
                 reader's state is unchanged.
         """
+        return self._feed(entry, False)  # noqa: FBT003 (positional for speed)
+
+    def _feed(
+        self,
+        entry: Mapping[str, object],
+        utf8: bool,  # noqa: FBT001 (positional for speed)
+    ) -> ClientEvent | None:
+        """Feed *entry*; *utf8*: its text holds no lone surrogate."""
         index = self._index
         self._index += 1
         try:
             if self._is_known_duplicate(entry):
-                # Counted apart: an enum member hashes in Python code.
+                # Counted apart: an attribute, not a dict look-up.
                 self._duplicates += 1
                 return None
-            parsed = _parse_entry(entry, self._times)
+            parsed = _parse_entry(entry, self._times, utf8)
         except MalformedRecordError as exc:
             self._reject(exc, index)
             return None
-        self._learn(parsed)
+        if (
+            parsed.is_response
+            or parsed.namespace_path not in self._namespace_ids
+        ):
+            # Else nothing to learn (a request entry's known namespace).
+            self._learn(parsed)
         request_id = parsed.request_id
         if request_id is not None:
-            if request_id in self._seen:
+            seen = self._seen
+            if request_id in seen:
                 self._skipped[SkipReason.DUPLICATE] += 1
                 return None
-            self._remember(request_id)
+            # Remember it, forgetting the oldest beyond the limit.
+            seen[request_id] = None
+            if len(seen) > self._dedup_limit:
+                seen.popitem(last=False)
         reason = _skip_reason(parsed)
         if reason is not None:
             self._skipped[reason] += 1
@@ -896,9 +1054,33 @@ class AuditLogReader:
             MalformedRecordError: A line is not a JSON object or the entry
                 is malformed (strict mode).
         """
-        feed_line = self.feed_line
+        # feed_line's body, without a call per line.
+        loads = json_loads
+        utf8 = loads in SURROGATE_FREE_LOADERS
+        feed = self._feed
         for line in lines:
-            event = feed_line(line)
+            entry: object = None
+            if type(line) is bytes or type(line) is str:
+                # The common line, parsed here; anything else (an error, a
+                # BOM, a blank line, no object) is json_object's to judge.
+                try:
+                    entry = loads(line)
+                except (ValueError, TypeError, RecursionError):
+                    entry = None
+                if type(entry) is not dict:
+                    entry = None
+            try:
+                if entry is None:
+                    entry = json_object(line, loads)
+            except MalformedRecordError as exc:
+                index = self._index
+                self._index += 1
+                self._reject(exc, index)
+                continue
+            if entry is None:
+                self._index += 1
+                continue
+            event = feed(cast("dict[str, Any]", entry), utf8)
             if event is not None:
                 yield event
 
@@ -935,7 +1117,7 @@ class AuditLogReader:
         if entry is None:
             self._index += 1
             return None
-        return self.feed(entry)
+        return self._feed(entry, json_loads in SURROGATE_FREE_LOADERS)
 
     def _reject(self, exc: MalformedRecordError, index: int) -> None:
         """Raise *exc* at *index* (strict mode), or reject the record."""
@@ -976,12 +1158,6 @@ class AuditLogReader:
         return path is None or (
             type(path) is str and path in self._namespace_ids
         )
-
-    def _remember(self, request_id: str) -> None:
-        seen = self._seen
-        seen[request_id] = None
-        if len(seen) > self._dedup_limit:
-            seen.popitem(last=False)
 
     def _learn(self, entry: _Entry) -> None:
         """Remember namespace IDs and where minted tokens came from."""
@@ -1096,7 +1272,7 @@ class AuditLogReader:
                         client_id, policies, entry
                     )
         mount_accessor = origin.mount_accessor if origin is not None else None
-        # The type as a bool: an enum member hashes in Python code.
+        # The type as a bool: the reader makes only these two kinds.
         key = (
             client_id,
             client_type is ClientType.ENTITY,
@@ -1105,26 +1281,21 @@ class AuditLogReader:
         )
         client = self._clients.get(key)
         if client is None:
-            client = Client(
-                id=ClientId(client_id),
-                type=client_type,
-                namespace_id=NamespaceId(namespace_id),
-                mount_accessor=(
-                    None
-                    if mount_accessor is None
-                    else MountAccessor(mount_accessor)
-                ),
+            client = _new_client(
+                client_id, client_type, namespace_id, mount_accessor
             )
             if len(self._clients) >= _CLIENT_CACHE_LIMIT:
                 self._clients.clear()
             self._clients[key] = client
-        return ClientEvent(
-            client=client,
-            at=entry.time,
-            token_creation_time=entry.issue_time
+        # Every value was checked by the parse, or learnt from a checked
+        # entry or a saved image whose times are checked to be aware.
+        return trusted_event(
+            client,
+            entry.time,
+            entry.issue_time
             or (origin.issued if origin is not None else None),
-            approximate=approximate,
-            request_id=entry.request_id,
+            approximate,
+            entry.request_id,
         )
 
     def _namespace_from_id(

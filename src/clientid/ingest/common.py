@@ -54,6 +54,12 @@ class SkipReason(enum.Enum):
     See: https://developer.hashicorp.com/vault/docs/concepts/client-count
     """
 
+    # A member equals only itself, so hashing by identity agrees with
+    # equality; it runs in C, where Enum's own hashes the name in Python
+    # code (once per counted event).  Like any hash it never leaves the
+    # process.
+    __hash__ = object.__hash__
+
     #: Another entry of the same request (its request or response entry, or
     #: a copy from another audit device or node) was already handled.
     DUPLICATE = "duplicate"
@@ -330,6 +336,10 @@ def _loader() -> Callable[[bytes | str], object]:
 #: The parser of JSON lines: orjson when installed (the ``fast`` extra),
 #: else :func:`std_json_loads`, which gives the same results.
 json_loads: Callable[[bytes | str], object] = _loader()
+
+#: The parsers known to refuse lone surrogates (escaped or not), so that
+#: the text of what they return can be written as UTF-8 unchecked.
+SURROGATE_FREE_LOADERS: Final = frozenset({json_loads, std_json_loads})
 
 
 def json_object(

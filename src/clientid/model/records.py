@@ -489,3 +489,34 @@ class Client:
     mount_accessor: MountAccessor | None = attrs.field(
         default=None, validator=optional_non_empty
     )
+
+
+_new: Final = object.__new__
+# The slots' own setters, as in :func:`clientid.model.events.trusted_event`.
+_client_slots: Final = vars(Client)
+_set_client_id: Final = _client_slots["id"].__set__
+_set_client_type: Final = _client_slots["type"].__set__
+_set_client_namespace_id: Final = _client_slots["namespace_id"].__set__
+_set_client_mount_accessor: Final = _client_slots["mount_accessor"].__set__
+
+
+def trusted_client(
+    client_id: ClientId,
+    client_type: ClientType,
+    namespace_id: NamespaceId,
+    mount_accessor: MountAccessor | None,
+) -> Client:
+    """
+    Build a :class:`Client` from values the caller has checked.
+
+    Equal to ``Client(id=..., ...)`` with the same values, without running
+    the validators: only for an adapter that has already applied the same
+    rules (non-empty UTF-8 IDs, ``None`` or a non-empty UTF-8 accessor, a
+    ``ClientType`` member).
+    """
+    client = _new(Client)
+    _set_client_id(client, client_id)
+    _set_client_type(client, client_type)
+    _set_client_namespace_id(client, namespace_id)
+    _set_client_mount_accessor(client, mount_accessor)
+    return client
