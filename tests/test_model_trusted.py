@@ -23,7 +23,7 @@ from clientid import (
     MountAccessor,
     NamespaceId,
 )
-from clientid.errors import InvalidModelError
+from clientid.errors import DecodeError
 from clientid.ingest.audit import (
     AUDIT_READER_FORMAT_VERSION,
     AUDIT_READER_MAGIC,
@@ -98,10 +98,8 @@ def test_trusted_objects_stay_frozen():
     assert frozen
 
 
-def _restored_with_origin(
-    namespace_id: str, mount_accessor: str | None
-) -> AuditLogReader:
-    """A reader whose saved image says the token was minted there."""
+def _image_with_origin(namespace_id: str, mount_accessor: str | None) -> bytes:
+    """A reader's image saying the token was minted there."""
     reader = AuditLogReader()
     reader.feed(login())
     document: Any = unframe(
@@ -113,33 +111,40 @@ def _restored_with_origin(
     for origin in document["origins"]:
         origin[1:3] = [namespace_id, mount_accessor]
     document["entity_origins"] = []
+    return frame(AUDIT_READER_MAGIC, AUDIT_READER_FORMAT_VERSION, document)
+
+
+def _restored_with_origin(
+    namespace_id: str, mount_accessor: str | None
+) -> AuditLogReader:
+    """A reader restored from :func:`_image_with_origin`."""
     return AuditLogReader.from_bytes(
-        frame(AUDIT_READER_MAGIC, AUDIT_READER_FORMAT_VERSION, document)
+        _image_with_origin(namespace_id, mount_accessor)
     )
 
 
 @pytest.mark.parametrize(
-    ("namespace_id", "mount_accessor", "field"),
+    ("namespace_id", "mount_accessor", "rule"),
     [
-        ("", "auth_userpass_1", "namespace_id"),
-        ("ns\ud800", "auth_userpass_1", "namespace_id"),
-        ("root", "", "mount_accessor"),
-        ("root", "acc\udc00", "mount_accessor"),
+        ("", "auth_userpass_1", "must be a non-empty ID"),
+        ("ns\ud800", "auth_userpass_1", "no lone surrogate"),
+        ("root", "", "must be a non-empty ID"),
+        ("root", "acc\udc00", "no lone surrogate"),
     ],
 )
-def test_reader_checks_clients_attributed_from_a_saved_image(
-    namespace_id, mount_accessor, field
+def test_an_image_with_an_attribution_no_client_holds_is_refused(
+    namespace_id, mount_accessor, rule
 ):
     """
-    An image's empty or unencodable attribution still meets Client's
-    validators: the trusted path takes only plain values.
+    An empty or unencodable namespace or mount in a saved image is a
+    DecodeError when the image is read, not an error at a later entry.
     """
-    reader = _restored_with_origin(namespace_id, mount_accessor)
+    image = _image_with_origin(namespace_id, mount_accessor)
 
-    with pytest.raises(InvalidModelError) as caught:
-        reader.feed(use())
+    with pytest.raises(DecodeError) as caught:
+        AuditLogReader.from_bytes(image)
 
-    assert caught.value.field == field
+    assert rule in str(caught.value)
 
 
 def test_reader_trusts_plain_clients_attributed_from_a_saved_image():

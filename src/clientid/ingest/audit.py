@@ -54,6 +54,7 @@ from clientid.model.records import (
     Namespace,
     trusted_client,
 )
+from clientid.model.validators import is_utf8
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -1408,11 +1409,11 @@ class AuditLogReader:
             reader._origins = _origins_from(doc["origins"])
             reader._entity_origins = _origins_from(doc["entity_origins"])
             reader._namespace_ids = {
-                _str(path): _str(namespace_id)
+                _str(path): _id(namespace_id)
                 for path, namespace_id in doc["namespace_ids"]
             }
             reader._mounts = {
-                _str(accessor): (_str(kind), _str(path), _str(namespace))
+                _id(accessor): (_str(kind), _str(path), _id(namespace))
                 for accessor, kind, path, namespace in doc["mounts"]
             }
             skipped = doc["skipped"]
@@ -1449,7 +1450,18 @@ def _str(value: object) -> str:
     if type(value) is not str:
         msg = f"must be a string, got {value!r}"
         raise TypeError(msg)
+    if not is_utf8(value):
+        msg = f"must be encodable as UTF-8 (no lone surrogate), got {value!r}"
+        raise ValueError(msg)
     return value
+
+
+def _id(value: object) -> str:
+    """An ID from an image: what the reader's clients are built from."""
+    if not _str(value):
+        msg = "must be a non-empty ID, got ''"
+        raise ValueError(msg)
+    return cast("str", value)
 
 
 def _origins_document(origins: OrderedDict[str, _Origin]) -> list[object]:
@@ -1475,9 +1487,9 @@ def _origins_from(items: object) -> OrderedDict[str, _Origin]:
             if moment.utcoffset() is None:
                 msg = f"must be an aware time, got {issued!r}"
                 raise ValueError(msg)
-        found[_str(key)] = _Origin(
-            _str(namespace_id),
-            None if mount_accessor is None else _str(mount_accessor),
+        found[_id(key)] = _Origin(
+            _id(namespace_id),
+            None if mount_accessor is None else _id(mount_accessor),
             moment,
         )
     return found
