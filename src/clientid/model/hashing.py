@@ -38,7 +38,6 @@ __all__ = [
     "datasketches_hash",
     "datasketches_hash128",
     "derived_uuid",
-    "filter_hash128",
     "implicit_entity",
     "implicit_entity_id",
     "implicit_entity_name",
@@ -282,23 +281,3 @@ murmur3_x64_128_ascii: Final = mmh3.hash128
 #: bytes (``int.from_bytes(digest, "little")`` gives the integer), which
 #: mmh3 returns faster than the integer.  Only for ASCII text, likewise.
 murmur3_x64_128_ascii_digest: Final = mmh3.hash_bytes
-
-
-#: The MurmurHash3 seed of the activity log's attributed-client filter.
-#: It differs from :data:`DATASKETCHES_SEED` so that the filter's false
-#: positives are independent of the sketch registers.  Internal state only:
-#: it never leaves the process, so it may change between releases.
-FILTER_SEED: Final = 0x5EED
-
-
-def filter_hash128(client_id: str) -> int:
-    """
-    Hash a client ID for the activity log's attributed-client filter.
-
-    Returns:
-        An unsigned 128-bit MurmurHash3 of the ID's UTF-8 bytes.
-
-    Raises:
-        UnicodeEncodeError: The string holds a lone surrogate.
-    """
-    return mmh3.hash128(_utf8(client_id), FILTER_SEED)
