@@ -147,9 +147,15 @@ def test_an_image_with_an_attribution_no_client_holds_is_refused(
     assert rule in str(caught.value)
 
 
-def test_reader_trusts_plain_clients_attributed_from_a_saved_image():
-    """A plain image attribution builds the same client either way."""
-    reader = _restored_with_origin("ns1", "acc1")
+@pytest.mark.parametrize(
+    ("namespace_id", "mount_accessor"),
+    [("ns1", "acc1"), ("ns-\u00e9", "acc-\u00fc"), ("ns1", None)],
+)
+def test_reader_builds_the_checked_client_from_a_saved_image(
+    namespace_id, mount_accessor
+):
+    """An image attribution that loads builds the validated client."""
+    reader = _restored_with_origin(namespace_id, mount_accessor)
 
     event = reader.feed(use())
 
@@ -157,6 +163,8 @@ def test_reader_trusts_plain_clients_attributed_from_a_saved_image():
     assert event.client == Client(
         id=event.client.id,
         type=ClientType.ENTITY,
-        namespace_id=NamespaceId("ns1"),
-        mount_accessor=MountAccessor("acc1"),
+        namespace_id=NamespaceId(namespace_id),
+        mount_accessor=(
+            None if mount_accessor is None else MountAccessor(mount_accessor)
+        ),
     )

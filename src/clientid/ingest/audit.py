@@ -747,40 +747,6 @@ def _ancestor_paths(path: str) -> Iterator[str]:
         yield "".join(part + "/" for part in parts[:end])
 
 
-def _new_client(
-    client_id: str,
-    client_type: ClientType,
-    namespace_id: str,
-    mount_accessor: str | None,
-) -> Client:
-    """Build a client the reader attributed, checked where it must be."""
-    if (
-        namespace_id
-        and namespace_id.isascii()
-        and (
-            mount_accessor is None
-            or (mount_accessor and mount_accessor.isascii())
-        )
-    ):
-        # The client ID was checked by the parse (or is a hash); the
-        # namespace and mount may come from a saved image, so only these
-        # plain values skip Client's validators.
-        return trusted_client(
-            ClientId(client_id),
-            client_type,
-            NamespaceId(namespace_id),
-            None if mount_accessor is None else MountAccessor(mount_accessor),
-        )
-    return Client(
-        id=ClientId(client_id),
-        type=client_type,
-        namespace_id=NamespaceId(namespace_id),
-        mount_accessor=(
-            None if mount_accessor is None else MountAccessor(mount_accessor)
-        ),
-    )
-
-
 @final
 class AuditLogReader:
     """
@@ -1282,8 +1248,15 @@ class AuditLogReader:
         )
         client = self._clients.get(key)
         if client is None:
-            client = _new_client(
-                client_id, client_type, namespace_id, mount_accessor
+            # The client ID was checked by the parse (or is a hash); the
+            # namespace and mount by the parse or when an image was read.
+            client = trusted_client(
+                ClientId(client_id),
+                client_type,
+                NamespaceId(namespace_id),
+                None
+                if mount_accessor is None
+                else MountAccessor(mount_accessor),
             )
             if len(self._clients) >= _CLIENT_CACHE_LIMIT:
                 self._clients.clear()
