@@ -57,7 +57,7 @@ from clientid.model.records import (
 from clientid.model.validators import is_utf8
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from clientid.activity.log import ActivityLog
 
@@ -1036,17 +1036,10 @@ class AuditLogReader:
                     entry = None
                 if type(entry) is not dict:
                     entry = None
-            try:
-                if entry is None:
-                    entry = json_object(line, loads)
-            except MalformedRecordError as exc:
-                index = self._index
-                self._index += 1
-                self._reject(exc, index)
-                continue
             if entry is None:
-                self._index += 1
-                continue
+                entry = self._line_entry(line, loads)
+                if entry is None:
+                    continue
             event = feed(cast("dict[str, Any]", entry), utf8)
             if event is not None:
                 yield event
@@ -1074,8 +1067,21 @@ class AuditLogReader:
                 (strict mode); the reader's state is unchanged but for the
                 position.
         """
+        entry = self._line_entry(line, json_loads)
+        if entry is None:
+            return None
+        return self._feed(entry, json_loads in SURROGATE_FREE_LOADERS)
+
+    def _line_entry(
+        self, line: bytes | str, loads: Callable[[bytes | str], object]
+    ) -> dict[str, Any] | None:
+        """
+        A line's entry, or None: a blank line (skipped) or none (rejected).
+
+        Either None takes the line's position, as a fed entry does.
+        """
         try:
-            entry = json_object(line, json_loads)
+            entry = json_object(line, loads)
         except MalformedRecordError as exc:
             index = self._index
             self._index += 1
@@ -1083,8 +1089,7 @@ class AuditLogReader:
             return None
         if entry is None:
             self._index += 1
-            return None
-        return self._feed(entry, json_loads in SURROGATE_FREE_LOADERS)
+        return entry
 
     def _reject(self, exc: MalformedRecordError, index: int) -> None:
         """Raise *exc* at *index* (strict mode), or reject the record."""
