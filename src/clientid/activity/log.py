@@ -75,15 +75,14 @@ _STD_DEVS: Final = (1, 2, 3)
 def _created_micros(token_creation_time: dt.datetime) -> int:
     """Check a token creation time and return it in Unix microseconds."""
     if (
-        type(token_creation_time) is dt.datetime
-        and token_creation_time.tzinfo is UTC
+        type(token_creation_time) is not dt.datetime
+        or token_creation_time.tzinfo is not UTC
     ):
-        # What check_utc would return unchanged: skip its calls.
-        delta = token_creation_time - EPOCH
-        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + (
-            delta.microseconds
+        # Else check_utc would return it unchanged: skip its calls.
+        token_creation_time = check_utc(
+            "token_creation_time", token_creation_time
         )
-    return micros(check_utc("token_creation_time", token_creation_time))
+    return micros(token_creation_time)
 
 
 @final
