@@ -81,7 +81,7 @@ _NO_LIMIT: Final = 1 << 128
 #: ``_RAISES[v]``: the hashes below it have a value above ``v`` (none can
 #: raise a register at the cap), so one comparison replaces ``bit_length``.
 _RAISES: Final = (*(1 << (128 - value) for value in range(63)), 0)
-#: :attr:`HyperLogLog._top` when every hash may raise a register.
+#: The digests' filter bound when every hash may raise a register.
 _NO_TOP: Final = 256
 #: What the fast path sees instead of registers outside fresh HLL mode.
 _COLD: Final = bytearray()
@@ -217,9 +217,6 @@ class HyperLogLog:
     _cur_min: int = attrs.field(eq=False)
     _num_at_cur_min: int = attrs.field(eq=False)
     _limit: int = attrs.field(eq=False)
-    # add's first filter: the top byte of the hash's second half below it
-    # may raise the smallest register (exact up to a minimum of 8).
-    _top: int = attrs.field(eq=False)
     _stale: bool = attrs.field(eq=False)
     # The registers while add's inline fast path may use them (HLL mode,
     # derived state fresh), else empty; and the slot mask.
@@ -238,7 +235,6 @@ class HyperLogLog:
         self._cur_min = 0
         self._num_at_cur_min = 0
         self._limit = _NO_LIMIT
-        self._top = _NO_TOP
         self._stale = False
         self._hot = _COLD
         self._mask = 0
@@ -383,7 +379,13 @@ class HyperLogLog:
         except TypeError:
             ascii_text = False
         if ascii_text:
-            top = self._top
+            # The digests' filter: a top byte of the second half below it
+            # may raise the smallest register (exact up to a minimum of 8).
+            top = (
+                _NO_TOP
+                if self._limit == _NO_LIMIT
+                else _top_limit(self._cur_min)
+            )
             if top > _DIGEST_TOP:
                 self._update_hashes(map(_hash128, chunk, repeat(_SEED)))
                 return
@@ -450,7 +452,6 @@ class HyperLogLog:
             in_order=not self._out_of_order,
         )
         self._limit = 1 << (128 - self._cur_min)
-        self._top = _top_limit(self._cur_min)
         return True
 
     def _update_coupons(self, hashes: Iterator[int]) -> bool:
@@ -571,7 +572,6 @@ class HyperLogLog:
                     registers, self._cur_min
                 )
                 self._limit = 1 << (128 - self._cur_min)
-                self._top = _top_limit(self._cur_min)
 
     def _promote(self) -> None:
         """Move from coupon mode to HLL mode, as DataSketches promotes."""
@@ -616,7 +616,6 @@ class HyperLogLog:
         self._cur_min = cur_min
         self._num_at_cur_min = num_at_cur_min
         self._limit = 1 << (128 - cur_min)
-        self._top = _top_limit(cur_min)
         self._stale = False
         self._hot = registers
         self._mask = len(registers) - 1
@@ -711,7 +710,6 @@ class HyperLogLog:
         clone._cur_min = self._cur_min
         clone._num_at_cur_min = self._num_at_cur_min
         clone._limit = self._limit
-        clone._top = self._top
         clone._stale = self._stale
         clone._hot = clone._registers if self._hot else _COLD
         clone._mask = self._mask
@@ -795,7 +793,6 @@ class HyperLogLog:
         """Defer the O(k) rebuild of derived state until it is needed."""
         self._stale = True
         self._limit = _NO_LIMIT
-        self._top = _NO_TOP
         self._hot = _COLD
 
     def _settle(self) -> None:
@@ -981,7 +978,6 @@ class HyperLogLog:
             assert self._hip == 0.0
             assert not self._out_of_order
             assert self._limit == _NO_LIMIT
-            assert self._top == _NO_TOP
             assert not self._hot
             for coupon in self._coupons:
                 assert 0 < coupon >> _KEY_BITS <= _MAX_VALUE
@@ -997,7 +993,6 @@ class HyperLogLog:
             assert self._hip == 0.0
         if self._stale:
             assert self._limit == _NO_LIMIT
-            assert self._top == _NO_TOP
             assert not self._hot
             return
         assert self._hot is registers
@@ -1009,7 +1004,6 @@ class HyperLogLog:
         assert self._cur_min == min(registers)
         assert self._num_at_cur_min == registers.count(self._cur_min)
         assert self._limit == 1 << (128 - self._cur_min)
-        assert self._top == _top_limit(self._cur_min)
 
 
 def _coupon_items(coupons: Iterable[int]) -> Sequence[int]:
@@ -1035,7 +1029,7 @@ def _coupon_hash(coupon: int, key_mask: int, key_bits: int) -> int:
 
 def _top_limit(cur_min: int) -> int:
     """
-    The bound of :attr:`HyperLogLog._top` for a smallest register value.
+    The digests' filter bound for a smallest register value.
 
     A hash's value is above ``cur_min`` iff its second half is below
     ``2**(64 - cur_min)``: for ``cur_min`` up to 8, iff the half's top byte
