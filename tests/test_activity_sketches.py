@@ -30,6 +30,7 @@ from clientid.errors import (
     SketchedMonthError,
 )
 from clientid.model.hashing import datasketches_hash128
+from clientid.sketch.hll import hash_coupon
 
 UTC = dt.UTC
 JANUARY = dt.date(2025, 1, 1)
@@ -47,13 +48,6 @@ def sketch_of(client_ids: list[str], lg_k: int = 12) -> HyperLogLog:
     sketch = HyperLogLog(lg_k)
     sketch.update(client_ids)
     return sketch
-
-
-def coupon_of(client_id: str) -> int:
-    """The DataSketches coupon of an ID: value bits over 26 address bits."""
-    hashed = datasketches_hash128(client_id)
-    value = min(129 - hashed.bit_length(), 63)
-    return value << 26 | hashed & (1 << 26) - 1
 
 
 def record(
@@ -298,7 +292,10 @@ class TestMixing:
             # A sketched month makes each group's sketch from its clients'
             # coupons, in coupon order: so both sketches see the same
             # order (and HIP estimate).
-            sketch = HyperLogLog.from_coupons(10, map(coupon_of, members))
+            sketch = HyperLogLog.from_coupons(
+                10,
+                (hash_coupon(datasketches_hash128(m)) for m in members),
+            )
             record(by_sketch, sketch, mount=mount)
             for client_id in members:
                 by_record.record(

@@ -24,6 +24,7 @@ from clientid.sketch.estimators import (
     interpolate_raw,
     interpolation_start,
 )
+from clientid.sketch.hll import coupon_value, hash_coupon
 from clientid.sketch.tables import COMPOSITE_X
 
 
@@ -833,6 +834,15 @@ class TestFromCoupons:
         return (
             min(129 - hashed.bit_length(), 63) << 26 | hashed & (1 << 26) - 1
         )
+
+    def test_hash_coupon_is_the_datasketches_coupon(self):
+        """Value over 26 address bits; none for the empty string's hash."""
+        for client_id in ("a", "client-1", "\u00e9t\u00e9", "x" * 300):
+            hashed = datasketches_hash128(client_id)
+            coupon = hash_coupon(hashed)
+            assert coupon == self.coupon_of(client_id)
+            assert coupon_value(coupon) == coupon >> 26
+        assert hash_coupon(datasketches_hash128("")) == 0
 
     @pytest.mark.parametrize("count", [0, 5, 700, 20_000])
     def test_holds_the_registers_of_the_ids(self, count):

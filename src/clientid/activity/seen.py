@@ -37,40 +37,16 @@ from clientid.model.hashing import (
     datasketches_hash128,
     murmur3_x64_128_ascii,
 )
+from clientid.sketch.hll import coupon_value, hash_coupon
 
 __all__ = ["AttributedFilter"]
 
 _MIN_SLOTS: Final = 1 << 10
 #: Bytes a slot takes in the four arrays (fingerprint, used, group, coupon).
 _SLOT_BYTES: Final = 8 + 8 + 4 + 4
-#: A DataSketches coupon: the value (leading zeros + 1, capped at 63) above
-#: the low 26 bits of the hash's first half.
-_KEY_BITS: Final = 26
-_KEY_MASK: Final = (1 << _KEY_BITS) - 1
-_MAX_VALUE: Final = 63
-#: ``129 - h.bit_length()`` is the value of the 128-bit hash ``h``.
-_VALUE_BASE: Final = 129
-#: The empty string's hash, which DataSketches skips: no coupon (0).
-_EMPTY_HASH: Final = datasketches_hash128("")
-
 _isascii: Final = str.isascii
 _hash128: Final = murmur3_x64_128_ascii
 _SEED: Final = DATASKETCHES_SEED
-
-
-def _coupon(hashed: int) -> int:
-    """The DataSketches coupon of a 128-bit hash (0 for the empty string)."""
-    if hashed == _EMPTY_HASH:
-        return 0
-    value = min(_VALUE_BASE - hashed.bit_length(), _MAX_VALUE)
-    return value << _KEY_BITS | hashed & _KEY_MASK
-
-
-def _value_of(fingerprint: int) -> int:
-    """The coupon value of the hash whose second half gave *fingerprint*."""
-    # The fingerprint is that half with its low bit set, which keeps its
-    # bit length (but for halves 0 and 1, whose values are both capped).
-    return min(_VALUE_BASE - 64 - fingerprint.bit_length(), _MAX_VALUE)
 
 
 class AttributedFilter:
@@ -153,7 +129,7 @@ class AttributedFilter:
         table[slot] = fingerprint
         self._used[slot] = used
         self._groups[slot] = group
-        self._coupons[slot] = _coupon(hashed)
+        self._coupons[slot] = hash_coupon(hashed)
         self._count += 1
         if self._count * 4 > len(table) * 3:
             self._grow()
@@ -282,7 +258,13 @@ class AttributedFilter:
             if (
                 not fingerprint & 1
                 or self._groups[slot] < 0
-                or (coupon and coupon >> _KEY_BITS != _value_of(fingerprint))
+                # The fingerprint is the hash's second half (low bit set,
+                # which keeps its bit length): it fixes the coupon's value.
+                or (
+                    coupon
+                    and coupon_value(coupon)
+                    != coupon_value(hash_coupon(fingerprint << 64))
+                )
             ):
                 raise AssertionError
             # Every slot from the fingerprint's home to its own is taken,

@@ -52,7 +52,14 @@ from clientid.sketch.inputs import (
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
-__all__ = ["DEFAULT_LG_K", "MAX_LG_K", "MIN_LG_K", "HyperLogLog"]
+__all__ = [
+    "DEFAULT_LG_K",
+    "MAX_LG_K",
+    "MIN_LG_K",
+    "HyperLogLog",
+    "coupon_value",
+    "hash_coupon",
+]
 
 #: Smallest precision (``2**4`` registers), as in DataSketches.
 MIN_LG_K: Final = _datasketches.MIN_LG_K
@@ -1004,6 +1011,24 @@ class HyperLogLog:
         assert self._cur_min == min(registers)
         assert self._num_at_cur_min == registers.count(self._cur_min)
         assert self._limit == 1 << (128 - self._cur_min)
+
+
+def hash_coupon(hashed: int) -> int:
+    """
+    The DataSketches coupon of an item's 128-bit hash (second half high).
+
+    What :meth:`HyperLogLog.from_coupons` takes; 0 for the empty string's
+    hash, which DataSketches skips (no coupon).
+    """
+    if hashed == _EMPTY_HASH:
+        return 0
+    value = min(_VALUE_BASE - hashed.bit_length(), _MAX_VALUE)
+    return value << _KEY_BITS | hashed & _KEY_MASK
+
+
+def coupon_value(coupon: int) -> int:
+    """A coupon's value: the register value its item would set (1 to 63)."""
+    return coupon >> _KEY_BITS
 
 
 def _coupon_items(coupons: Iterable[int]) -> Sequence[int]:
